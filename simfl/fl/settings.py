@@ -1,0 +1,156 @@
+"""Typed, frozen settings of the federated-learning engine.
+
+`simfl.fl` knows nothing of YAML or pydantic: `simfl.config` validates a scenario's `fl:`
+section and turns it into these dataclasses (same field names, same defaults), so the
+engine can also be driven from plain Python. Every field here is a scenario key under
+`fl.`; a field added here must be added to `simfl.config` too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DatasetName = Literal["digits", "fashion-mnist", "mnist", "cifar10", "synthetic"]
+ModelName = Literal["logreg", "mlp", "cnn"]
+PartitionKind = Literal[
+    "iid",
+    "dirichlet",
+    "inner_dirichlet",
+    "shard",
+    "pathological",
+    "linear",
+    "exponential",
+    "lognormal",
+]
+StrategyName = Literal[
+    "fedavg", "fedprox", "fedavgm", "fedadam", "median", "trimmed_mean", "krum"
+]
+BehaviourKind = Literal[
+    "honest",
+    "free_rider",  # plain: returns the global model unchanged
+    "free_rider_disguised",  # global model + noise matched to honest update norms
+    "free_rider_delta",  # replays the last global change
+    "free_rider_dynamic",  # honest until round `start_round`, then plain free rider
+    "label_flip",
+    "sign_flip",  # update multiplied by -scale
+    "scaled",  # update multiplied by +scale
+    "noisy_labels",  # a `fraction` of its labels replaced at random (fixed at setup)
+]
+ContributionMethod = Literal[
+    "size",
+    "loo",
+    "exact_shapley",
+    "mc_shapley",
+    "tmc_shapley",
+    "gtg_shapley",
+    "cgsv",
+]
+
+
+@dataclass(frozen=True)
+class SyntheticSettings:
+    """FedProx's Synthetic(alpha, beta): alpha skews models, beta skews inputs."""
+
+    alpha: float = 0.5
+    beta: float = 0.5
+    samples: int = 3000  # total samples over all clients
+    features: int = 60
+    classes: int = 10
+
+
+@dataclass(frozen=True)
+class PartitionSettings:
+    """Flower-style partitioner; only the fields of the chosen `kind` are used."""
+
+    kind: PartitionKind = "iid"
+    alpha: float = 0.5  # dirichlet, inner_dirichlet
+    min_partition_size: int = 10  # dirichlet: resample until every client has this many
+    self_balancing: bool = False  # dirichlet
+    num_shards_per_partition: int = 2  # shard
+    num_classes_per_partition: int = 2  # pathological
+    sigma: float = 1.0  # lognormal quantity skew
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """Local training on each selected client."""
+
+    epochs: int = 1
+    batch_size: int = 32
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    lr: float = 0.05
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class StrategySettings:
+    """Server aggregation; only the parameters of the chosen `name` are used."""
+
+    name: StrategyName = "fedavg"
+    proximal_mu: float = 0.01  # fedprox
+    server_lr: float = 1.0  # fedavgm, fedadam
+    server_momentum: float = 0.9  # fedavgm
+    beta1: float = 0.9  # fedadam
+    beta2: float = 0.99  # fedadam
+    tau: float = 1e-3  # fedadam
+    trim_fraction: float = 0.1  # trimmed_mean: fraction cut at each end
+    krum_byzantine: int = 1  # krum: assumed number of Byzantine clients f
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """Client selection per round, drawn from the clients willing to take part."""
+
+    fraction: float = 1.0
+    min_clients: int = 1
+
+
+@dataclass(frozen=True)
+class BehaviourSettings:
+    """How one client behaves; parameters unused by its `kind` are ignored."""
+
+    kind: BehaviourKind = "honest"
+    scale: float = 1.0  # sign_flip, scaled
+    fraction: float = 0.5  # noisy_labels
+    start_round: int = 3  # free_rider_dynamic: first round it free-rides (1-based)
+    noise_multiplier: float = 1.0  # free_rider_disguised: noise norm / honest norm
+
+
+@dataclass(frozen=True)
+class ContributionSettings:
+    """Which contribution scores to compute each round and their budgets."""
+
+    methods: tuple[ContributionMethod, ...] = ("size", "loo", "exact_shapley", "cgsv")
+    pay_by: ContributionMethod = "exact_shapley"  # must be one of `methods`
+    utility: Literal["accuracy", "neg_loss"] = "accuracy"
+    mode: Literal["MR", "OR"] = "MR"  # multi-round or one-round reconstruction
+    permutations: int = 50  # mc_shapley, tmc_shapley: permutations per round
+    antithetic: bool = False  # mc_shapley
+    truncation_tolerance: float = 0.01  # tmc / gtg within-round truncation (utility units)
+    between_round_tolerance: float = 0.005  # gtg: skip a round whose total gain is below
+    gtg_max_permutations: int = 30  # gtg: cap per round
+    gtg_convergence: float = 0.05  # gtg: stop when mean relative change is below
+    cgsv_alpha: float = 0.8  # cgsv: EMA weight on past reputation
+
+
+@dataclass(frozen=True)
+class FLSettings:
+    """Everything the FL engine needs to run, round by round."""
+
+    dataset: DatasetName = "digits"
+    data_dir: str | None = None  # mnist, cifar10: folder holding the user's local files
+    validation_size: int = 360  # server validation samples split off with the seed
+    max_train_samples: int | None = None  # subsample the training pool (speed)
+    synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)
+    model: ModelName = "mlp"
+    hidden: int = 32  # mlp hidden width; cnn channels of the first conv layer
+    clients: int = 10
+    partition: PartitionSettings = field(default_factory=PartitionSettings)
+    local: LocalSettings = field(default_factory=LocalSettings)
+    strategy: StrategySettings = field(default_factory=StrategySettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    # client index -> behaviour; clients not listed are honest
+    behaviours: dict[int, BehaviourSettings] = field(default_factory=dict)
+    contribution: ContributionSettings = field(default_factory=ContributionSettings)
