@@ -70,6 +70,8 @@ class PartitionSettings:
     num_shards_per_partition: int = 2  # shard
     num_classes_per_partition: int = 2  # pathological
     sigma: float = 1.0  # lognormal quantity skew
+    # inner_dirichlet: samples per client (Flower's partition_sizes); None = as equal as possible
+    partition_sizes: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

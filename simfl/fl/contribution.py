@@ -1,0 +1,246 @@
+"""Per-round contribution scores: data size, LOO, exact / MC / TMC / GTG Shapley, CGSV.
+
+The coalition game of a round: v(S) = utility (validation accuracy, or -cross-entropy) of
+`base + Σ_{i∈S} a_i(S) Δ_i`, with FedAvg weights a_i(S) = n_i / Σ_{j∈S} n_j, whatever the
+server's own strategy; v(∅) = utility of `base`. In MR mode (multi-round) `base` is the
+round's starting global model and Δ_i its updates. In OR mode (one-round reconstruction,
+Song et al. 2019) `base` is the initial model w_0 and Δ_i each client's updates summed
+over all rounds so far; the players are every client that has taken part so far and a
+round's OR score is the Shapley value of that reconstruction game at this round (a level,
+not an increment), reported for this round's participants. OR equals Song et al.'s
+reconstruction exactly when every client takes part in every round.
+
+Coalition models are evaluated in chunks: `UtilityEvaluator` has a fast path for models
+whose first layer is linear (mlp, logreg: DESIGN.md's pre-activation trick), a generic
+`torch.func.vmap` path, and a one-by-one path kept for comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+from torch.nn.utils import vector_to_parameters
+
+from simfl.errors import ContributionError
+from simfl.fl.models import MLP, LogReg
+from simfl.fl.settings import ContributionSettings
+from simfl.fl.shapley import (
+    CachedGame,
+    exact_from_game,
+    gtg_from_game,
+    loo_from_game,
+    mc_from_game,
+    tmc_from_game,
+)
+
+EXACT_MAX_PLAYERS = 14  # 2^14 = 16,384 coalition models per round
+CHUNK = 64  # coalitions per batched evaluation (cache-sized, DESIGN.md)
+GAME_METHODS = ("loo", "exact_shapley", "mc_shapley", "tmc_shapley", "gtg_shapley")
+
+
+class UtilityEvaluator:
+    """Batched v(S) for one game: `__call__(masks)` returns one utility per bitmask.
+
+    `path` is "auto" (linear-first fast path for mlp/logreg, else vmap), "fast", "vmap" or
+    "loop" (one coalition model at a time).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        base: torch.Tensor,
+        updates: torch.Tensor,
+        sizes: torch.Tensor,
+        x_val: torch.Tensor,
+        y_val: torch.Tensor,
+        utility: str = "accuracy",
+        path: str = "auto",
+    ) -> None:
+        self.model, self.base, self.updates = model, base, updates
+        self.sizes = sizes.to(torch.float32)
+        self.x, self.y = x_val, y_val
+        self.utility = utility
+        if path == "auto":
+            path = "fast" if isinstance(model, MLP | LogReg) else "vmap"
+        self.path = path
+        self.n_players = updates.shape[0]
+        if path == "fast":
+            self._prepare_fast()
+
+    # -- weights
+    def weights(self, masks: np.ndarray) -> torch.Tensor:
+        """(k x m) FedAvg weights a_i(S); the empty coalition's row is all zeros."""
+        bits = (masks[:, None] >> np.arange(self.n_players)) & 1
+        w = torch.from_numpy(bits.astype(np.float32)) * self.sizes
+        total = w.sum(dim=1, keepdim=True)
+        return w / torch.where(total > 0, total, torch.ones_like(total))
+
+    def _score(self, logits: torch.Tensor) -> torch.Tensor:
+        """(k x V x C) logits -> k utilities."""
+        if self.utility == "accuracy":
+            return (logits.argmax(dim=-1) == self.y).to(torch.float64).mean(dim=-1)
+        logp = logits.log_softmax(dim=-1)
+        picked = logp.gather(-1, self.y.expand(logits.shape[0], -1).unsqueeze(-1))
+        return picked.squeeze(-1).to(torch.float64).mean(dim=-1)  # = -cross-entropy
+
+    # -- fast path: first layer linear
+    def _prepare_fast(self) -> None:
+        x = self.x.flatten(1)
+        shapes = [p.shape for p in self.model.parameters()]
+        splits = [int(np.prod(s)) for s in shapes]
+        base = list(torch.split(self.base, splits))
+        upd = list(torch.split(self.updates, splits, dim=1))
+        m = self.n_players
+        w1, b1 = base[0].view(shapes[0]), base[1]
+        d_w1, d_b1 = upd[0].view(m, *shapes[0]), upd[1]
+        self.pre_base = x @ w1.T + b1  # (V, h)
+        self.pre_clients = (torch.matmul(x, d_w1.transpose(1, 2)) + d_b1[:, None, :]).reshape(
+            m, -1
+        )  # (m, V*h)
+        self.hidden_shape = self.pre_base.shape
+        if len(shapes) == 4:  # mlp: second layer mixes by weights directly
+            self.w2, self.b2 = base[2].view(shapes[2]), base[3]
+            self.d_w2, self.d_b2 = upd[2], upd[3]  # (m, C*h), (m, C)
+        else:
+            self.w2 = None
+
+    def _fast_chunk(self, a: torch.Tensor) -> torch.Tensor:
+        k = a.shape[0]
+        pre = self.pre_base + (a @ self.pre_clients).view(k, *self.hidden_shape)
+        if self.w2 is None:
+            return pre  # logreg: the pre-activations are the logits
+        w2 = self.w2 + (a @ self.d_w2).view(k, *self.w2.shape)
+        b2 = self.b2 + a @ self.d_b2
+        return torch.baddbmm(b2[:, None, :], torch.relu(pre), w2.transpose(1, 2))
+
+    # -- generic paths
+    def _vmap_chunk(self, a: torch.Tensor) -> torch.Tensor:
+        flat = self.base + a @ self.updates
+        names = [name for name, _ in self.model.named_parameters()]
+        shapes = [p.shape for p in self.model.parameters()]
+        splits = [int(np.prod(s)) for s in shapes]
+
+        def forward(vec: torch.Tensor) -> torch.Tensor:
+            parts = torch.split(vec, splits)
+            params = {nm: t.view(s) for nm, t, s in zip(names, parts, shapes)}
+            return functional_call(self.model, params, (self.x,))
+
+        return vmap(forward)(flat)
+
+    def _loop_chunk(self, a: torch.Tensor) -> torch.Tensor:
+        out = []
+        for row in a:
+            vector_to_parameters(self.base + row @ self.updates, self.model.parameters())
+            out.append(self.model(self.x))
+        return torch.stack(out)
+
+    @torch.no_grad()
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        step = {"fast": self._fast_chunk, "vmap": self._vmap_chunk, "loop": self._loop_chunk}
+        run = step[self.path]
+        chunk = CHUNK if self.path == "fast" else 16
+        out = np.empty(len(masks))
+        for start in range(0, len(masks), chunk):
+            part = masks[start : start + chunk]
+            out[start : start + len(part)] = self._score(run(self.weights(part))).numpy()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RoundGame:
+    """The players of one round's coalition game and its cached utility."""
+
+    players: tuple[int, ...]  # client indices, in bit order
+    store: dict
+    evaluator: UtilityEvaluator
+
+    def view(self) -> CachedGame:
+        return CachedGame(len(self.players), self.evaluator, self.store)
+
+
+class ContributionScorer:
+    """Computes every configured method for a round; holds CGSV reputations across rounds."""
+
+    def __init__(self, settings: ContributionSettings, n_clients: int) -> None:
+        unknown = set(settings.methods) - {"size", "cgsv", *GAME_METHODS}
+        if unknown:
+            raise ContributionError(f"unknown contribution method(s) {sorted(unknown)}")
+        if "exact_shapley" in settings.methods and n_clients > EXACT_MAX_PLAYERS:
+            raise ContributionError(
+                f"exact_shapley with {n_clients} clients needs 2^{n_clients} coalition models "
+                f"per round; it is refused above {EXACT_MAX_PLAYERS} clients: use gtg_shapley "
+                "or tmc_shapley"
+            )
+        if settings.methods and settings.pay_by not in settings.methods:
+            raise ContributionError(
+                f"pay_by={settings.pay_by!r} is not among methods {list(settings.methods)}"
+            )
+        self.settings = settings
+        self.n_clients = n_clients
+        self.reputation = np.full(n_clients, 1.0 / n_clients)  # CGSV, Xu et al. 2021
+
+    def score(
+        self,
+        participants: tuple[int, ...],
+        sizes: np.ndarray,
+        updates: torch.Tensor,
+        game: RoundGame | None,
+        rng: np.random.Generator,
+    ) -> tuple[dict[str, tuple[float, ...]], dict[str, int]]:
+        """Scores (one per client; non-participants 0.0) and evaluations, per method."""
+        scores: dict[str, tuple[float, ...]] = {}
+        spent: dict[str, int] = {}
+        for method in self.settings.methods:
+            full = np.zeros(self.n_clients)
+            evaluations = 0
+            if participants:
+                if method == "size":
+                    full[list(participants)] = sizes / sizes.sum()
+                elif method == "cgsv":
+                    full[list(participants)] = self._cgsv(participants, updates)
+                else:
+                    view = game.view()
+                    values = self._game_method(method, view, rng)
+                    evaluations = view.evaluations
+                    on = set(participants)
+                    for client, value in zip(game.players, values):
+                        if client in on:
+                            full[client] = value
+            scores[method] = tuple(float(v) for v in full)
+            spent[method] = evaluations
+        return scores, spent
+
+    def _game_method(self, method: str, game: CachedGame, rng) -> np.ndarray:
+        s = self.settings
+        if method == "loo":
+            return loo_from_game(game)
+        if method == "exact_shapley":
+            return exact_from_game(game)
+        if method == "mc_shapley":
+            return mc_from_game(game, s.permutations, rng, s.antithetic)
+        if method == "tmc_shapley":
+            return tmc_from_game(game, s.permutations, rng, s.truncation_tolerance)
+        return gtg_from_game(
+            game, rng, s.gtg_max_permutations, s.truncation_tolerance,
+            s.between_round_tolerance, s.gtg_convergence,
+        )  # fmt: skip
+
+    def _cgsv(self, participants: tuple[int, ...], updates: torch.Tensor) -> np.ndarray:
+        """CGSV (Xu et al., NeurIPS 2021): ψ_i = cos(Δ_i, g) with g the reputation-weighted
+        sum of unit-normalised updates; reputation r_i <- α r_i + (1-α) ψ_i; the score is
+        r_i. A zero update has cosine 0. No coalition evaluations."""
+        idx = list(participants)
+        norms = updates.norm(dim=1, keepdim=True)
+        unit = updates / torch.where(norms > 0, norms, torch.ones_like(norms))
+        rep = torch.from_numpy(np.maximum(self.reputation[idx], 0.0)).to(torch.float32)
+        weights = rep / rep.sum() if float(rep.sum()) > 0 else torch.full_like(rep, 1 / len(idx))
+        aggregate = weights @ unit
+        agg_norm = float(aggregate.norm())
+        cos = (unit @ aggregate) / agg_norm if agg_norm > 0 else torch.zeros(len(idx))
+        alpha = self.settings.cgsv_alpha
+        self.reputation[idx] = alpha * self.reputation[idx] + (1 - alpha) * cos.double().numpy()
+        return self.reputation[idx].copy()

@@ -1,0 +1,177 @@
+"""The FL engine's entry point: one call to `FederatedTraining.run_round` = one FL round.
+
+A round, in order:
+1. sample participants from the willing clients (those not refused);
+2. each participant forms its update (local training, then its behaviour);
+3. the server aggregates the stacked updates into the next global model;
+4. every configured contribution method scores the participants;
+5. the new global model is evaluated on the server validation set.
+
+All randomness comes from the `numpy.random.Generator` given at construction; torch
+generators are seeded from it, so the same settings and seed give identical results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn.utils import parameters_to_vector
+
+from simfl.errors import UserError
+from simfl.fl.behaviours import SubmitContext, make_behaviour
+from simfl.fl.contribution import GAME_METHODS, ContributionScorer, RoundGame, UtilityEvaluator
+from simfl.fl.datasets import load_dataset
+from simfl.fl.models import build_model
+from simfl.fl.partition import partition
+from simfl.fl.settings import BehaviourSettings, FLSettings
+from simfl.fl.training import evaluate, local_train, make_aggregator
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """What one round produced, for the market."""
+
+    round: int  # 1-based
+    accuracy: float  # global model on the server validation set, after aggregation
+    loss: float  # mean cross-entropy on the validation set
+    participants: tuple[int, ...]  # sorted client indices that trained this round
+    refused: tuple[int, ...]  # sorted client indices that opted out before sampling
+    scores: dict[str, tuple[float, ...]]  # method -> one score per client; others 0.0
+    evaluations: dict[str, int]  # method -> coalition utility evaluations (cache hits free)
+
+
+def _seed(rng: np.random.Generator) -> torch.Generator:
+    return torch.Generator().manual_seed(int(rng.integers(2**63)))
+
+
+class FederatedTraining:
+    """A federation of `settings.clients` clients around one global model."""
+
+    def __init__(self, settings: FLSettings, rng: np.random.Generator) -> None:
+        self.settings = settings
+        self._rng = rng
+        n = settings.clients
+        bad = sorted(i for i in settings.behaviours if not 0 <= i < n)
+        if bad:
+            raise UserError(f"behaviours name client(s) {bad} but clients={n} (0..{n - 1})")
+        self._scorer = ContributionScorer(settings.contribution, n)
+        data = load_dataset(settings, rng)
+        if data.client_of is not None:  # synthetic: its natural per-client split
+            parts = [np.flatnonzero(data.client_of == k) for k in range(n)]
+        else:
+            parts = partition(data.y_train, n, settings.partition, rng)
+        self._behaviours = [make_behaviour(settings.behaviours.get(i, BehaviourSettings()))
+                            for i in range(n)]  # fmt: skip
+        self._x, self._y = [], []
+        for behaviour, idx in zip(self._behaviours, parts):
+            labels = behaviour.labels(data.y_train[idx], data.num_classes, rng)
+            self._x.append(torch.from_numpy(data.x_train[idx].reshape(len(idx), -1)))
+            self._y.append(torch.from_numpy(np.ascontiguousarray(labels)))
+        self._x_val = torch.from_numpy(data.x_val.reshape(len(data.y_val), -1))
+        self._y_val = torch.from_numpy(data.y_val)
+        self._model = build_model(
+            settings.model, data.input_shape, data.num_classes, settings.hidden, _seed(rng)
+        )
+        self._global = parameters_to_vector(self._model.parameters()).detach().clone()
+        self._initial = self._global.clone()
+        self._aggregator = make_aggregator(settings.strategy)
+        self._mu = settings.strategy.proximal_mu if settings.strategy.name == "fedprox" else 0.0
+        self._game_methods = [m for m in settings.contribution.methods if m in GAME_METHODS]
+        self._accumulated = torch.zeros(n, self._global.numel()) if (
+            self._game_methods and settings.contribution.mode == "OR") else None  # fmt: skip
+        self._ever: set[int] = set()
+        self._last_change: torch.Tensor | None = None
+        self._round = 0
+        self.n_clients = n
+        self.client_sizes = tuple(len(p) for p in parts)
+        self.behaviours = tuple(b.settings.kind for b in self._behaviours)
+        self.num_classes = data.num_classes
+
+    @property
+    def global_params(self) -> torch.Tensor:
+        """The current global model as a flat vector (a copy)."""
+        return self._global.clone()
+
+    def sample(self, willing: list[int]) -> tuple[int, ...]:
+        """max(min_clients, ceil(fraction x willing)) clients drawn without replacement,
+        capped at the number willing."""
+        if not willing:
+            return ()
+        s = self.settings.sampling
+        k = min(len(willing), max(s.min_clients, math.ceil(s.fraction * len(willing))))
+        return tuple(sorted(int(i) for i in self._rng.choice(willing, size=k, replace=False)))
+
+    def run_round(self, refused: Collection[int] = ()) -> RoundResult:
+        """Run the next round; clients in `refused` neither train nor score."""
+        n = self.n_clients
+        refused_ids = tuple(sorted({int(i) for i in refused}))
+        if any(not 0 <= i < n for i in refused_ids):
+            raise UserError(f"refused clients {list(refused_ids)} outside 0..{n - 1}")
+        self._round += 1
+        rnd, rng = self._round, self._rng
+        participants = self.sample([i for i in range(n) if i not in set(refused_ids)])
+        start = self._global
+
+        # 2. local training, then behaviours (free riders may look at honest norms)
+        trained: dict[int, torch.Tensor | None] = {}
+        for i in participants:
+            gen = _seed(rng)
+            trained[i] = (
+                local_train(self._model, start, self._x[i], self._y[i], self.settings.local,
+                            gen, self._mu)
+                if self._behaviours[i].trains(rnd) else None
+            )  # fmt: skip
+        honest = [u for i, u in trained.items() if u is not None and self.behaviours[i] == "honest"]
+        honest = honest or [u for u in trained.values() if u is not None]
+        honest_norm = float(torch.stack(honest).norm(dim=1).mean()) if honest else 0.0
+        ctx_gen = _seed(rng) if participants else None
+        updates_list = [
+            self._behaviours[i].submit(
+                trained[i],
+                SubmitContext(rnd, start.numel(), self._last_change, honest_norm, ctx_gen),
+            )
+            for i in participants
+        ]
+        sizes = np.array([self.client_sizes[i] for i in participants], dtype=np.float64)
+
+        # 3. aggregation
+        if participants:
+            updates = torch.stack(updates_list)
+            new_global = self._aggregator(start, updates, torch.from_numpy(sizes))
+        else:
+            updates = torch.zeros(0, start.numel())
+            new_global = start
+
+        # 4. contribution
+        game = self._round_game(participants, updates, start) if participants else None
+        scores, evaluations = self._scorer.score(participants, sizes, updates, game, rng)
+
+        # 5. evaluation
+        if participants:
+            self._last_change = new_global - start
+        self._global = new_global
+        accuracy, loss = evaluate(self._model, new_global, self._x_val, self._y_val)
+        return RoundResult(rnd, accuracy, loss, participants, refused_ids, scores, evaluations)
+
+    def _round_game(
+        self, participants: tuple[int, ...], updates: torch.Tensor, start: torch.Tensor
+    ) -> RoundGame | None:
+        if not self._game_methods:
+            return None
+        utility = self.settings.contribution.utility
+        if self._accumulated is None:  # MR
+            players, base, game_updates = participants, start, updates
+        else:  # OR: accumulated updates of every client seen so far, from w_0
+            self._accumulated[list(participants)] += updates
+            self._ever.update(participants)
+            players = tuple(sorted(self._ever))
+            base, game_updates = self._initial, self._accumulated[list(players)]
+        sizes = torch.tensor([self.client_sizes[i] for i in players], dtype=torch.float32)
+        evaluator = UtilityEvaluator(
+            self._model, base, game_updates, sizes, self._x_val, self._y_val, utility
+        )
+        return RoundGame(players, {}, evaluator)
