@@ -1,0 +1,504 @@
+"""The economy's actors as Mesa 3 agents: behaviour only.
+
+Agents read the model's shared state (`model.ledger`, `model.pools`, `model.view`) and
+act on the ledger through the pools; their decisions come from the pure rules in
+`strategies.py`. Wiring, the order of a round and data collection live in `model.py`.
+A refused trade (slippage, empty pool, too small) is skipped and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import mesa
+
+from simfl.chain.amm import ConstantProductPool
+from simfl.errors import AmmError, LedgerError
+from simfl.market import strategies as rules
+from simfl.market.mechanism import split_amount
+
+if TYPE_CHECKING:
+    from simfl.model import FederationMarket
+
+BPS = 10_000  # basis points in 1
+COSTS_ACCOUNT = "external:costs"  # where clients' training costs go (leaves the economy)
+
+
+def fraction_of(amount: int, fraction: float) -> int:
+    """`floor(amount · fraction)` exactly, for a fraction in [0, 1]. Rounds down."""
+    return split_amount(amount, [min(max(fraction, 0.0), 1.0)])[0]
+
+
+class Reporting:
+    """The columns of `agents.parquet`, in whole tokens (floats: reports only).
+
+    Exact amounts stay in the ledger and in `*_units` integer counters; `refresh_values`
+    turns them into these floats before each collection.
+    """
+
+    kind = ""
+    strategy = ""
+    client_index = -1
+    participating = False
+    base = 0.0
+    value_spot = 0.0
+    value_liquidation = 0.0
+    pnl = 0.0
+    received_base = 0.0
+    received_tokens = 0.0
+    costs_paid = 0.0
+    slippage_paid = 0.0
+    trades = 0
+    fees_earned = 0.0
+    impermanent_loss = 0.0
+
+
+class Trader(Reporting, mesa.Agent):
+    """An account that trades CST_i against BASE and reports what it holds."""
+
+    kind = "trader"
+
+    def __init__(self, model: FederationMarket, account: str, slippage_bps: int = 300) -> None:
+        super().__init__(model)
+        self.account = account
+        self.slippage_bps = slippage_bps
+        self.slippage_units = 0  # BASE base units given up against the pre-trade spot price
+        self.failed_trades = 0
+        self.trades = 0
+        self.initial_value = 0  # BASE base units at spot, set after genesis
+
+    @property
+    def market(self) -> FederationMarket:
+        return self.model  # type: ignore[return-value]
+
+    def token_balance(self, index: int) -> int:
+        return self.market.ledger.balance(self.market.tokens[index], self.account)
+
+    def base_balance(self) -> int:
+        return self.market.ledger.balance(self.market.base, self.account)
+
+    def buy(self, index: int, base_in: int) -> int:
+        """Spend up to `base_in` BASE on CST_index within the slippage limit; tokens got."""
+        pool: ConstantProductPool = self.market.pools[index]
+        base = self.market.base
+        reserve_base = pool.reserve_of(base)
+        reserve_token = pool.reserve_of(self.market.tokens[index])
+        # price impact a/(r+a) ≤ s  ⇔  a ≤ r·s/(1−s): cap the order, then guard with min_out
+        cap = reserve_base * self.slippage_bps // (BPS - self.slippage_bps)
+        base_in = min(base_in, cap, self.base_balance())
+        if base_in <= 0:
+            return 0
+        fair_out = base_in * reserve_token // reserve_base
+        min_out = fair_out * (BPS - self.slippage_bps) // BPS
+        try:
+            out = pool.swap_exact_in(self.account, base, base_in, min_out)
+        except (AmmError, LedgerError):
+            self.failed_trades += 1
+            return 0
+        self.trades += 1
+        self.slippage_units += base_in - out * reserve_base // reserve_token
+        return out
+
+    def sell(self, index: int, tokens_in: int) -> int:
+        """Sell up to `tokens_in` CST_index for BASE within the slippage limit; BASE got."""
+        pool: ConstantProductPool = self.market.pools[index]
+        token = self.market.tokens[index]
+        reserve_base = pool.reserve_of(self.market.base)
+        reserve_token = pool.reserve_of(token)
+        cap = reserve_token * self.slippage_bps // (BPS - self.slippage_bps)
+        tokens_in = min(tokens_in, cap, self.token_balance(index))
+        if tokens_in <= 0:
+            return 0
+        fair_out = tokens_in * reserve_base // reserve_token
+        min_out = fair_out * (BPS - self.slippage_bps) // BPS
+        try:
+            out = pool.swap_exact_in(self.account, token, tokens_in, min_out)
+        except (AmmError, LedgerError):
+            self.failed_trades += 1
+            return 0
+        self.trades += 1
+        self.slippage_units += fair_out - out
+        return out
+
+    def refresh_values(self) -> None:
+        """Recompute the reported values (whole tokens) from the ledger."""
+        unit = self.market.base_unit
+        spot, liquidation = self.market.portfolio_values(self.account)
+        self.base = self.base_balance() / unit
+        self.value_spot = spot / unit
+        self.value_liquidation = liquidation / unit
+        self.pnl = (spot - self.initial_value) / unit
+        self.slippage_paid = self.slippage_units / unit
+
+    def trade(self) -> None:
+        """One substep of market activity; subclasses decide."""
+
+
+class Federation(Reporting, mesa.Agent):
+    """The FL server's treasury: deploys the pools and pays contributions out."""
+
+    kind = "federation"
+    account = "federation"
+
+    def __init__(self, model: FederationMarket) -> None:
+        super().__init__(model)
+        n = model.n_clients
+        self.paid_base = [0] * n  # cumulative BASE paid directly, per client
+        self.paid_tokens = [0] * n  # cumulative CST minted or forwarded, per client
+        self.bought_back_base = [0] * n  # cumulative BASE spent buying CST_i back
+        self.revenue_total = 0
+        self.announced = [0] * n  # BASE it will spend per token this round
+
+    def deploy_pools(self, seed_base: int, seed_tokens: int) -> None:
+        """Genesis: mint `seed_tokens` of each CST_i and pair it with `seed_base` BASE."""
+        ledger = self.model.ledger
+        for pool, token in zip(self.model.pools, self.model.tokens):
+            ledger.mint(token, self.account, seed_tokens)
+            ledger.mint(self.model.base, self.account, seed_base)
+            amount0, amount1 = (
+                (seed_tokens, seed_base) if pool.token0 == token else (seed_base, seed_tokens)
+            )
+            pool.add_liquidity(self.account, amount0, amount1)
+
+    def plan_buyback(self, weights: list[float], revenue: int) -> list[int]:
+        """BASE to spend buying each CST_i back this round, capped by the treasury."""
+        mode = self.model.reward.mode
+        if mode not in ("buyback", "hybrid"):
+            return [0] * len(weights)
+        spend = min(revenue, self.model.ledger.balance(self.model.base, self.account) + revenue)
+        return split_amount(spend, weights)
+
+    def distribute(self, weights: list[float], revenue: int, emission: int) -> None:
+        """Step 4 of a round: pay out by `reward.mode`; never spends what it does not have.
+
+        Revenue arrives first (minted BASE: money from outside the economy), then the
+        payouts: `direct` transfers BASE, `mint` mints CST_i, `buyback` swaps BASE for
+        CST_i (burned or forwarded), `hybrid` mints and buys back.
+        """
+        model = self.model
+        ledger, base = model.ledger, model.base
+        mode = model.reward.mode
+        if revenue and mode != "mint":
+            ledger.mint(base, self.account, revenue)
+            self.revenue_total += revenue
+        if mode == "direct":
+            amounts = split_amount(min(revenue, ledger.balance(base, self.account)), weights)
+            for i, amount in enumerate(amounts):
+                if amount:
+                    ledger.transfer(base, self.account, model.clients[i].account, amount)
+                    self.paid_base[i] += amount
+                    model.clients[i].receive(amount, 0)
+        if mode in ("mint", "hybrid"):
+            for i, amount in enumerate(split_amount(emission, weights)):
+                if amount:
+                    ledger.mint(model.tokens[i], model.clients[i].account, amount)
+                    self.paid_tokens[i] += amount
+                    model.clients[i].receive(0, amount)
+        if mode in ("buyback", "hybrid"):
+            for i, amount in enumerate(self.announced):
+                amount = min(amount, ledger.balance(base, self.account))
+                if amount:
+                    self._buy_back(i, amount)
+
+    def _buy_back(self, index: int, base_in: int) -> None:
+        model = self.model
+        token = model.tokens[index]
+        try:
+            bought = model.pools[index].swap_exact_in(self.account, model.base, base_in)
+        except AmmError:
+            return  # too small to buy anything: the BASE stays in the treasury
+        self.bought_back_base[index] += base_in
+        if model.reward.bought_back == "burn":
+            model.ledger.burn(token, self.account, bought)
+        else:
+            model.ledger.transfer(token, self.account, model.clients[index].account, bought)
+            self.paid_tokens[index] += bought
+            model.clients[index].receive(0, bought)
+
+    def refresh_values(self) -> None:
+        """Reported values (whole tokens) of the treasury's BASE and pool shares."""
+        unit = self.model.base_unit
+        self.base = self.model.ledger.balance(self.model.base, self.account) / unit
+        spot, liquidation = self.model.portfolio_values(self.account)
+        self.value_spot, self.value_liquidation = spot / unit, liquidation / unit
+
+
+class FLClient(Trader):
+    """One FL client: trains (in the FL engine), is paid, and manages its own token."""
+
+    kind = "client"
+
+    def __init__(self, model: FederationMarket, index: int, behaviour: str, settings: Any) -> None:
+        super().__init__(model, f"client-{index}")
+        self.client_index = index
+        self.strategy = behaviour  # reported in the 'strategy' column: its FL behaviour
+        self.settings = settings  # market.clients section
+        self.cost = 0  # BASE base units per round of training
+        self.participating = True
+        self.absent_rounds = 0
+        self.recent: deque[tuple[int, int]] = deque(maxlen=settings.memory)
+        self.round_base = 0  # received this round
+        self.round_tokens = 0
+        self.received_base_units = 0
+        self.received_token_units = 0
+        self.costs_paid_units = 0
+        self.costs_unpaid_units = 0
+        self.sold_this_round = False
+
+    def receive(self, base: int, tokens: int) -> None:
+        """The federation paid it this round (called during distribution)."""
+        self.round_base += base
+        self.round_tokens += tokens
+        self.received_base_units += base
+        self.received_token_units += tokens
+
+    def decide_participation(self) -> bool:
+        """Before a round: take part unless the expected reward is below the training cost."""
+        settings = self.settings
+        if not settings.opt_out or self.cost == 0:
+            self.participating = True
+        elif self.absent_rounds >= settings.rejoin_after:
+            self.participating = True  # retry: the market may have changed
+        else:
+            price = self.market.pools[self.client_index].price(
+                self.market.tokens[self.client_index]
+            )
+            scale = self.market.base_unit
+            recent = [(b / scale, t / scale) for b, t in self.recent]
+            expected = rules.expected_reward(recent, price)
+            self.participating = expected >= self.cost / scale
+        self.absent_rounds = 0 if self.participating else self.absent_rounds + 1
+        return self.participating
+
+    def pay_training_cost(self) -> None:
+        """A participant pays its round's cost in BASE; what it cannot pay accrues."""
+        if not self.cost:
+            return
+        paid = min(self.cost, self.base_balance())
+        if paid:
+            self.market.ledger.transfer(self.market.base, self.account, COSTS_ACCOUNT, paid)
+        self.costs_paid_units += paid
+        self.costs_unpaid_units += self.cost - paid
+
+    def refresh_values(self) -> None:
+        super().refresh_values()
+        unit = self.market.base_unit
+        self.received_base = self.received_base_units / unit
+        self.received_tokens = self.received_token_units / unit
+        self.costs_paid = self.costs_paid_units / unit
+
+    def start_round(self) -> None:
+        self.round_base = 0
+        self.round_tokens = 0
+        self.sold_this_round = False
+
+    def end_round(self) -> None:
+        if self.participating:
+            self.recent.append((self.round_base, self.round_tokens))
+
+    def trade(self) -> None:
+        """Apply the payout policy once per round, at its first turn after the payout."""
+        if self.sold_this_round:
+            return
+        self.sold_this_round = True
+        index = self.client_index
+        held = self.token_balance(index)
+        if self.settings.policy == "sell_to_fund":
+            need = self.cost - self.base_balance()
+            if need > 0 and held > 0:
+                self._sell_for(index, need)
+            return
+        model = self.market
+        price = model.pools[index].price(model.tokens[index])
+        fraction = rules.client_sell_fraction(
+            self.settings.policy,
+            held,
+            price,
+            model.genesis_price,
+            self.settings.fraction,
+            self.settings.price_threshold,
+        )
+        if fraction > 0:
+            self.sell(index, fraction_of(held, fraction))
+
+    def _sell_for(self, index: int, base_needed: int) -> None:
+        """Sell just enough CST_index to receive `base_needed` BASE (or all it has)."""
+        pool = self.market.pools[index]
+        try:
+            pool.swap_exact_out(
+                self.account, self.market.base, base_needed, self.token_balance(index)
+            )
+            self.trades += 1
+        except (AmmError, LedgerError):
+            self.sell(index, self.token_balance(index))
+
+
+class Investor(Trader):
+    """A third-party investor following one strategy with a BASE budget."""
+
+    kind = "investor"
+
+    def __init__(self, model: FederationMarket, number: int, group: Any) -> None:
+        super().__init__(model, f"investor-{number}", group.max_slippage_bps)
+        self.strategy = group.strategy
+        self.group = group
+        self.budget = model.to_units(group.budget)
+
+    def position(self) -> rules.Position:
+        scale = self.market.base_unit
+        ledger = self.market.ledger
+        tokens = tuple(ledger.balance(t, self.account) / scale for t in self.market.tokens)
+        return rules.Position(self.base_balance() / scale, self.budget / scale, tokens)
+
+    def decide(self) -> list[rules.Order]:
+        view = self.market.view
+        group = self.group
+        strategy = self.strategy
+        if strategy == "noise":
+            return rules.noise_orders(
+                view, self.position(), self.market.rng, group.trade_fraction, group.max_position
+            )
+        if strategy == "momentum":
+            return rules.momentum_orders(
+                view, self.position(), group.trade_fraction, group.max_position, group.lookback
+            )
+        if strategy == "value":
+            return rules.value_orders(
+                view,
+                self.position(),
+                group.trade_fraction,
+                group.max_position,
+                group.lookback,
+                group.threshold,
+            )
+        if strategy == "index":
+            return rules.index_orders(view, self.position(), group.max_position)
+        return rules.frontrunner_orders(
+            view, self.position(), group.trade_fraction, group.max_position
+        )
+
+    def execute(self, orders: list[rules.Order]) -> None:
+        for order in orders:
+            if order.side == "buy":
+                self.buy(order.token, fraction_of(self.budget, order.fraction))
+            else:
+                self.sell(order.token, fraction_of(self.token_balance(order.token), order.fraction))
+
+    def trade(self) -> None:
+        if self.strategy == "buyback_frontrunner" and not any(
+            self.token_balance(i) for i in range(self.market.n_clients)
+        ):
+            return  # it only unwinds in the trading phase; buying happens in front_run
+        if (
+            self.market.rng.random() >= self.group.activity
+            and self.strategy != "buyback_frontrunner"
+        ):
+            return
+        self.execute(self.decide())
+
+    def front_run(self) -> None:
+        """Before the payout: a front-runner buys what the federation announced."""
+        self.execute(self.decide())
+
+
+class LiquidityProvider(Trader):
+    """Adds liquidity when fee yield is attractive, withdraws on impermanent loss."""
+
+    kind = "liquidity_provider"
+    strategy = "lp"
+
+    def __init__(self, model: FederationMarket, number: int, group: Any) -> None:
+        super().__init__(model, f"lp-{number}", 10_000 - 1)
+        self.group = group
+        self.budget = model.to_units(group.budget)
+        n = model.n_clients
+        self.tranche = self.budget // (2 * n) if n else 0  # BASE per pool per deposit
+        self.entry_price = [0.0] * n  # BASE per CST_i, liquidity-weighted
+        self.deposited_base = [0] * n
+        self.deposited_tokens = [0] * n
+        self.acted_round = 0
+        self.fees_earned = 0.0  # whole BASE, estimated: position − hold·(1 + IL)
+        self.impermanent_loss = 0.0  # whole BASE, textbook IL on what is deposited
+
+    def deploy(self, fraction: float) -> None:
+        """Genesis: put `fraction` of the budget into every pool, evenly."""
+        n = self.market.n_clients
+        per_pool = fraction_of(self.budget, fraction) // max(n, 1)
+        for index in range(n):
+            self.provide(index, per_pool)
+
+    def provide(self, index: int, base_budget: int) -> None:
+        """Swap half of `base_budget` for CST_index and deposit both sides at the pool ratio."""
+        base_budget = min(base_budget, self.base_balance())
+        if base_budget <= 1:
+            return
+        model = self.market
+        pool = model.pools[index]
+        token = model.tokens[index]
+        got = self.buy(index, base_budget // 2)
+        if got <= 0:
+            return
+        reserve_base, reserve_token = pool.reserve_of(model.base), pool.reserve_of(token)
+        base_side = min(self.base_balance(), got * reserve_base // reserve_token)
+        token_side = min(got, base_side * reserve_token // reserve_base)
+        amounts = (token_side, base_side) if pool.token0 == token else (base_side, token_side)
+        try:
+            pool.add_liquidity(self.account, *amounts)
+        except (AmmError, LedgerError):
+            self.failed_trades += 1
+            return
+        price = reserve_base / reserve_token
+        old = self.deposited_base[index]
+        self.entry_price[index] = (self.entry_price[index] * old + price * base_side) / (
+            old + base_side
+        )
+        self.deposited_base[index] += base_side
+        self.deposited_tokens[index] += token_side
+
+    def withdraw(self, index: int) -> None:
+        pool = self.market.pools[index]
+        shares = self.market.ledger.balance(pool.lp_token, self.account)
+        if shares <= 0:
+            return
+        try:
+            pool.remove_liquidity(self.account, shares)
+        except (AmmError, LedgerError):
+            self.failed_trades += 1
+            return
+        self.deposited_base[index] = 0
+        self.deposited_tokens[index] = 0
+
+    def trade(self) -> None:
+        """Once a round: withdraw from pools with too much IL, add where fees pay."""
+        model = self.market
+        if self.acted_round == model.round:
+            return
+        self.acted_round = model.round
+        scale = model.base_unit
+        for index in range(model.n_clients):
+            price = model.view.prices[index]
+            if self.deposited_base[index] and self.entry_price[index] > 0:
+                ratio = price / self.entry_price[index]
+                if rules.lp_should_withdraw(ratio, self.group.withdraw_loss):
+                    self.withdraw(index)
+                    continue
+            idle = self.base_balance() / scale
+            if rules.lp_should_add(model.fee_yields[index], self.group.add_yield, idle):
+                self.provide(index, self.tranche)
+
+    def refresh_values(self) -> None:
+        super().refresh_values()
+        scale = self.market.base_unit
+        fees = il = 0.0
+        for index in range(self.market.n_clients):
+            if not self.deposited_base[index]:
+                continue
+            price = self.market.view.prices[index]
+            hold = (self.deposited_base[index] + self.deposited_tokens[index] * price) / scale
+            position = self.market.lp_position_value(index, self.account) / scale
+            loss = hold * rules.impermanent_loss(price / self.entry_price[index])
+            il += loss
+            fees += position - (hold + loss)
+        self.fees_earned = fees
+        self.impermanent_loss = il

@@ -1,0 +1,189 @@
+"""Where a run's per-round contribution scores come from (`scores.source`).
+
+- `fl`: the real torch loop (`simfl.fl.engine.FederatedTraining`), the default;
+- `replay`: the trajectory of an earlier run's results folder, so market studies reuse
+  one FL trajectory; refused when participation feedback could change it;
+- `synthetic`: a parametrised score process, for pure market studies.
+
+Every source answers `run_round(refused) -> RoundResult` and names its clients' data
+sizes and behaviours, so the model cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from simfl.config import Scenario
+from simfl.errors import ScenarioError
+from simfl.fl.engine import FederatedTraining, RoundResult
+
+
+class ScoreSource(Protocol):
+    """One FL trajectory, produced round by round."""
+
+    n_clients: int
+    client_sizes: tuple[int, ...]
+    behaviours: tuple[str, ...]
+
+    def run_round(self, refused: Collection[int] = ()) -> RoundResult: ...
+
+
+class TrajectoryReplay:
+    """Replays a recorded list of rounds; refuses to go past its end."""
+
+    def __init__(
+        self,
+        rounds: Sequence[RoundResult],
+        client_sizes: Sequence[int],
+        behaviours: Sequence[str],
+        origin: str = "a recorded trajectory",
+    ) -> None:
+        self.rounds = list(rounds)
+        self.n_clients = len(client_sizes)
+        self.client_sizes = tuple(client_sizes)
+        self.behaviours = tuple(behaviours)
+        self.origin = origin
+        self._next = 0
+
+    def run_round(self, refused: Collection[int] = ()) -> RoundResult:
+        if refused:
+            raise ScenarioError(
+                f"{self.origin} cannot replay a round in which clients {sorted(refused)} "
+                "refuse: set market.clients.opt_out=false"
+            )
+        if self._next >= len(self.rounds):
+            raise ScenarioError(
+                f"{self.origin} holds {len(self.rounds)} rounds; lower `rounds` to at most that"
+            )
+        result = self.rounds[self._next]
+        self._next += 1
+        return result
+
+
+class SyntheticScores:
+    """Scores `q_i · (1 + noise·ε)` per configured method; accuracy rises geometrically.
+
+    `q_i` is each client's quality (given, or drawn log-normal from the run's rng);
+    clients marked as free riders in `fl.behaviours` get quality 0. Data sizes are
+    proportional to quality. Costs no training: for market studies only.
+    """
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
+        fl = scenario.fl
+        spec = scenario.scores.synthetic
+        n = fl.clients
+        quality = (
+            np.asarray(spec.quality, dtype=float)
+            if spec.quality is not None
+            else rng.lognormal(0.0, 0.5, size=n)
+        )
+        kinds = [fl.behaviours[i].kind if i in fl.behaviours else "honest" for i in range(n)]
+        quality = np.where([k.startswith("free_rider") for k in kinds], 0.0, quality)
+        self.n_clients = n
+        self.quality = quality
+        self.behaviours = tuple(kinds)
+        self.client_sizes = tuple(int(50 + 200 * q) for q in quality)
+        self.methods = fl.contribution.methods
+        self.noise = spec.noise
+        self.start, self.final = spec.start_accuracy, spec.final_accuracy
+        self.rng = rng
+        self.round = 0
+
+    def run_round(self, refused: Collection[int] = ()) -> RoundResult:
+        self.round += 1
+        participants = tuple(i for i in range(self.n_clients) if i not in set(refused))
+        mask = np.zeros(self.n_clients)
+        mask[list(participants)] = 1.0
+        scores = {}
+        for method in self.methods:
+            eps = self.rng.standard_normal(self.n_clients)
+            values = np.maximum(self.quality * (1.0 + self.noise * eps), 0.0) * mask
+            scores[method] = tuple(float(v) for v in values)
+        accuracy = self.final - (self.final - self.start) * 0.7 ** (self.round - 1)
+        return RoundResult(
+            round=self.round,
+            accuracy=float(accuracy),
+            loss=float(-np.log(max(accuracy, 1e-6))),
+            participants=participants,
+            refused=tuple(sorted(refused)),
+            scores=scores,
+            evaluations={method: 0 for method in self.methods},
+        )
+
+
+def load_replay(run_dir: str | Path, scenario: Scenario) -> TrajectoryReplay:
+    """The FL trajectory recorded in an earlier run's results folder."""
+    import pandas as pd
+
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / "manifest.json"
+    needed = [manifest_path, run_dir / "scores.parquet", run_dir / "model.parquet"]
+    missing = [p.name for p in needed if not p.is_file()]
+    if missing:
+        raise ScenarioError(
+            f"scores.replay_dir={str(run_dir)!r}: not a complete simfl run folder "
+            f"(missing {', '.join(missing)})"
+        )
+    manifest = json.loads(manifest_path.read_text())
+    clients = manifest.get("clients", [])
+    if len(clients) != scenario.fl.clients:
+        raise ScenarioError(
+            f"scores.replay_dir={str(run_dir)!r} has {len(clients)} clients "
+            f"but fl.clients={scenario.fl.clients}"
+        )
+    scores = pd.read_parquet(run_dir / "scores.parquet")
+    model = pd.read_parquet(run_dir / "model.parquet")
+    methods = set(scores["method"].unique())
+    wanted = set(scenario.fl.contribution.methods)
+    if not wanted <= methods:
+        raise ScenarioError(
+            f"scores.replay_dir={str(run_dir)!r} recorded methods {sorted(methods)}; "
+            f"fl.contribution.methods asks also for {sorted(wanted - methods)}"
+        )
+    n = len(clients)
+    rounds: list[RoundResult] = []
+    for number, frame in scores.groupby("round", sort=True):
+        row = model.loc[model["round"] == number].iloc[0]
+        by_method = {}
+        participants: set[int] = set()
+        for method, part in frame.groupby("method"):
+            values = [0.0] * n
+            for client, score, took_part in zip(
+                part["client"], part["score"], part["participated"]
+            ):
+                values[int(client)] = float(score)
+                if took_part:
+                    participants.add(int(client))
+            by_method[str(method)] = tuple(values)
+        rounds.append(
+            RoundResult(
+                round=int(number),
+                accuracy=float(row["accuracy"]),
+                loss=float(row["loss"]),
+                participants=tuple(sorted(participants)),
+                refused=(),
+                scores=by_method,
+                evaluations={m: 0 for m in by_method},
+            )
+        )
+    return TrajectoryReplay(
+        rounds,
+        [int(c["size"]) for c in clients],
+        [str(c["behaviour"]) for c in clients],
+        origin=f"scores.replay_dir={str(run_dir)!r}",
+    )
+
+
+def make_source(scenario: Scenario, rng: np.random.Generator) -> ScoreSource:
+    """The score source a scenario asks for, seeded from `rng`."""
+    source = scenario.scores.source
+    if source == "synthetic":
+        return SyntheticScores(scenario, rng)
+    if source == "replay":
+        return load_replay(scenario.scores.replay_dir or "", scenario)
+    return FederatedTraining(scenario.fl.to_settings(), rng)
