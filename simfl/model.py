@@ -11,6 +11,7 @@ trajectory depends only on the FL settings and the seed.
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ class FederationMarket(mesa.Model):
         self.score_rows: list[tuple[int, int, str, float, bool]] = []
         self.event_marks: list[int] = [0]  # ledger.events index where each step starts
         self.revenue = self.emission = 0
+        self.timings = {"fl_seconds": 0.0, "market_seconds": 0.0}  # manifest only, never tables
 
         self._genesis()
         self.datacollector = mesa.DataCollector(
@@ -175,8 +177,11 @@ class FederationMarket(mesa.Model):
         self.event_marks.append(len(self.ledger.events))
         for client in self.clients:
             client.start_round()
+        clock = time.perf_counter()
         refused = self._participation()  # clients whose expected reward is below cost
+        fl_clock = time.perf_counter()
         result = self.source.run_round(refused)  # 1. train (or replay)
+        fl_seconds = time.perf_counter() - fl_clock
         self._record_scores(result)  # 2. score
         self.weights = allocation_weights(  # 3. allocate
             result.scores[self.pay_by], self.weights, self.reward.reputation
@@ -195,6 +200,8 @@ class FederationMarket(mesa.Model):
         self.datacollector.collect(self)
         if self.round >= self.rounds:
             self.running = False
+        self.timings["fl_seconds"] += fl_seconds
+        self.timings["market_seconds"] += time.perf_counter() - clock - fl_seconds
 
     def _participation(self) -> Collection[int]:
         refused = [c.client_index for c in self.clients if not c.decide_participation()]
@@ -363,13 +370,12 @@ class FederationMarket(mesa.Model):
         return {"model": model, "agents": agents, "scores": scores, "events": events}
 
     def events_frame(self) -> pd.DataFrame:
-        """Every ledger event with the step it happened in (0 = genesis); amounts as text."""
+        """Every ledger event with the step it happened in (0 = genesis); exact int amounts."""
         events = self.ledger.events
         marks = self.event_marks
         steps = [bisect.bisect_right(marks, seq) - 1 for seq in range(len(events))]
         frame = pd.DataFrame(events, columns=list(Ledger.EVENT_FIELDS))
         frame.insert(1, "step", steps)
-        frame["amount"] = frame["amount"].map(str)
         return frame
 
 

@@ -1,0 +1,187 @@
+"""One scenario → one results folder, written atomically.
+
+`run_scenario` validates first (a bad scenario creates nothing), runs the model, writes
+`model / agents / scores / events .parquet` and `manifest.json` into a temporary folder
+next to the target, optionally renders the dashboard, and renames the folder into place
+only when everything is written: a run folder is either whole or absent, whatever
+happens (crash, Ctrl-C). Same scenario and seed give byte-identical tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simfl.config import Scenario, load_scenario
+from simfl.errors import UserError
+from simfl.model import FederationMarket
+from simfl.sources import ScoreSource
+
+TABLES = ("model", "agents", "scores", "events")
+MANIFEST = "manifest.json"
+AMOUNT_TYPE = pa.decimal128(38, 0)  # exact integer base units; 10**38 > any supply here
+PACKAGES = ("simfl", "torch", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy")
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """A short, stable hash of a resolved scenario (seed included)."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def default_run_id(scenario: Scenario) -> str:
+    """`<name>-s<seed>-<digest>`: the same resolved scenario always gets the same id."""
+    return f"{scenario.name}-s{scenario.seed}-{scenario_digest(scenario)}"
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write one table as parquet; integer amounts become exact decimals."""
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if name == "amount":
+            columns[name] = pa.array([Decimal(int(v)) for v in values], type=AMOUNT_TYPE)
+        else:
+            columns[name] = pa.array(values.to_numpy(), from_pandas=True)
+    table = pa.table(columns)
+    pq.write_table(table, path, compression="zstd")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, when simfl runs from a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def write_json_atomic(data: dict[str, Any], path: Path) -> None:
+    """Write JSON via a temporary file and a rename, so readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def run_scenario(
+    scenario: str | Path | dict[str, Any] | Scenario,
+    out_dir: str | Path = "results",
+    *,
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    source: ScoreSource | None = None,
+    on_round: Callable[[FederationMarket], None] | None = None,
+    render: Callable[[Path], None] | None = None,
+    extra_manifest: dict[str, Any] | None = None,
+    replace: bool = False,
+) -> Path:
+    """Run one scenario and write `out_dir/<run_id>/`; returns that folder.
+
+    Raises `ScenarioError` before anything is written if the scenario is invalid, and
+    `UserError` if the target folder exists (unless `replace`).
+    """
+    config = load_scenario(scenario, overrides)
+    if seed is not None:
+        config = config.model_copy(update={"seed": int(seed)})
+    run_id = run_id or default_run_id(config)
+    out_dir = Path(out_dir)
+    final = out_dir / run_id
+    if final.exists() and not replace:
+        raise UserError(f"{final} exists already; remove it or pass another --out")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".tmp-{run_id}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    started = time.time()
+    try:
+        clock = time.perf_counter()
+        model = FederationMarket(config, source=source)
+        while model.running:
+            model.step()
+            if on_round is not None:
+                on_round(model)
+        run_seconds = time.perf_counter() - clock
+        tables = model.tables()
+        for name in TABLES:
+            write_table(tables[name], tmp / f"{name}.parquet")
+        manifest = {
+            "status": "complete",
+            "run_id": run_id,
+            "name": config.name,
+            "seed": config.seed,
+            "scenario": config.model_dump(mode="json"),
+            "scenario_digest": scenario_digest(config),
+            "clients": [
+                {"index": i, "behaviour": b, "size": int(s)}
+                for i, (b, s) in enumerate(zip(model.source.behaviours, model.source.client_sizes))
+            ],
+            "rows": {name: len(tables[name]) for name in TABLES},
+            "versions": package_versions(),
+            "git_commit": git_commit(),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "timings": {"run_seconds": round(run_seconds, 3), **model.timings},
+            **(extra_manifest or {}),
+        }
+        if render is not None:
+            render(tmp)
+        manifest["timings"]["total_seconds"] = round(time.time() - started, 3)
+        write_json_atomic(manifest, tmp / MANIFEST)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
+    """The run's manifest, or None if the folder holds no complete run."""
+    path = Path(run_dir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if manifest.get("status") == "complete" else None
+
+
+def read_tables(run_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """The four result tables of a run folder, as pandas frames."""
+    run_dir = Path(run_dir)
+    missing = [n for n in TABLES if not (run_dir / f"{n}.parquet").is_file()]
+    if missing:
+        raise UserError(f"{run_dir}: not a simfl run folder (missing {', '.join(missing)})")
+    return {name: pd.read_parquet(run_dir / f"{name}.parquet") for name in TABLES}
