@@ -31,7 +31,7 @@ from simfl.errors import UserError
 from simfl.model import FederationMarket
 from simfl.sources import ScoreSource
 
-TABLES = ("model", "agents", "scores", "events")
+TABLES = ("model", "agents", "scores", "events", "comparison")
 MANIFEST = "manifest.json"
 AMOUNT_TYPE = pa.decimal128(38, 0)  # exact integer base units; 10**38 > any supply here
 PACKAGES = ("simfl", "torch", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy")
@@ -94,6 +94,40 @@ def write_json_atomic(data: dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
+def compare_payouts(
+    model: FederationMarket, tables: dict[str, pd.DataFrame], clients: list[dict[str, Any]]
+) -> pd.DataFrame:
+    """Per-client rewards under each payout method of `scenario.compare`.
+
+    The run's own method comes from its tables; every other method gets its own market
+    on the run's FL trajectory (replayed, so training happens once). One row per method
+    and client; see `metrics.client_rewards` for the columns.
+    """
+    from simfl.market.metrics import client_rewards
+    from simfl.sources import TrajectoryReplay
+
+    config = model.scenario
+    own = config.fl.contribution.pay_by
+    frames = []
+    for method in dict.fromkeys((own, *config.compare)):
+        if method == own:
+            method_tables, scenario = tables, config
+        else:
+            scenario = load_scenario(config, {"fl.contribution.pay_by": method})
+            replay = TrajectoryReplay(
+                model.trajectory, model.source.client_sizes, model.source.behaviours
+            )
+            other = FederationMarket(scenario, source=replay)
+            while other.running:
+                other.step()
+            method_tables = other.tables()
+        manifest = {"clients": clients, "scenario": scenario.model_dump(mode="json")}
+        frame = client_rewards(method_tables, manifest)
+        frame.insert(0, "method", method)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
 def run_scenario(
     scenario: str | Path | dict[str, Any] | Scenario,
     out_dir: str | Path = "results",
@@ -135,6 +169,11 @@ def run_scenario(
                 on_round(model)
         run_seconds = time.perf_counter() - clock
         tables = model.tables()
+        clients = [
+            {"index": i, "behaviour": b, "size": int(s)}
+            for i, (b, s) in enumerate(zip(model.source.behaviours, model.source.client_sizes))
+        ]
+        tables["comparison"] = compare_payouts(model, tables, clients)
         for name in TABLES:
             write_table(tables[name], tmp / f"{name}.parquet")
         manifest = {
@@ -156,6 +195,7 @@ def run_scenario(
             **(extra_manifest or {}),
         }
         if render is not None:
+            write_json_atomic(manifest, tmp / MANIFEST)  # the renderer reads results on disk
             render(tmp)
         manifest["timings"]["total_seconds"] = round(time.time() - started, 3)
         write_json_atomic(manifest, tmp / MANIFEST)
