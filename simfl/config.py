@@ -348,6 +348,8 @@ class Scenario(Section):
     description: str = ""
     seed: NonNegInt = 42
     rounds: Annotated[int, Field(ge=1, le=10_000)] = 10
+    # payout methods to compare: one market per method on the run's one FL trajectory
+    compare: tuple[fls.ContributionMethod, ...] = ()
     fl: FL = FL()
     scores: Scores = Scores()
     market: Market = Market()
@@ -359,6 +361,17 @@ class Scenario(Section):
             raise ValueError(
                 f"scores.synthetic.quality lists {len(synthetic.quality)} values "
                 f"but fl.clients={self.fl.clients}"
+            )
+        missing = [m for m in self.compare if m not in self.fl.contribution.methods]
+        if missing:
+            raise ValueError(
+                f"compare lists {missing}, which fl.contribution.methods does not compute; "
+                "add them there"
+            )
+        if self.compare and self.market.clients.opt_out:
+            raise ValueError(
+                "compare replays one FL trajectory per payout method, which participation "
+                "feedback would change: set market.clients.opt_out=false or drop compare"
             )
         if self.scores.source == "replay" and self.market.clients.opt_out:
             raise ValueError(

@@ -89,6 +89,7 @@ class FederationMarket(mesa.Model):
         self.previous_accuracy = 0.0
         self.weights: list[float] = [0.0] * self.n_clients
         self.last_result: RoundResult | None = None
+        self.trajectory: list[RoundResult] = []  # every round's FL result, for replays
         self.score_rows: list[tuple[int, int, str, float, bool]] = []
         self.event_marks: list[int] = [0]  # ledger.events index where each step starts
         self.revenue = self.emission = 0
@@ -209,6 +210,7 @@ class FederationMarket(mesa.Model):
 
     def _record_scores(self, result: RoundResult) -> None:
         self.last_result = result
+        self.trajectory.append(result)
         self.previous_accuracy = self.accuracy
         self.accuracy, self.loss = result.accuracy, result.loss
         participants = set(result.participants)
