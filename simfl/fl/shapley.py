@@ -96,9 +96,7 @@ def loo_from_game(game: BatchGame) -> np.ndarray:
     return v[0] - v[1:]
 
 
-def _permutation_walk(
-    game: BatchGame, perms: np.ndarray, tolerance: float | None
-) -> np.ndarray:
+def _permutation_walk(game: BatchGame, perms: np.ndarray, tolerance: float | None) -> np.ndarray:
     """Marginal contributions along each permutation (rows of `perms`), summed per player.
 
     All permutations advance one position at a time, so each position is one batched
