@@ -1,0 +1,302 @@
+"""`simfl`: the command line, a thin shell over importable functions.
+
+Every command parses its arguments, loads and validates what it is given, and calls a
+plain function (`run_command`, `validate_command`, `report_command`, `list_scenarios`,
+`bench_command`; `simfl.sweep.run_sweep` for sweeps) that tests call directly.
+
+Exit status: 0 success; 1 internal error (traceback printed); 2 user error — a missing,
+unreadable or malformed file, an invalid scenario field or `--set`, an existing
+`--run-id` — printed as `error: ...` lines on stderr without a traceback; 130 Ctrl-C
+(the runner leaves no partial results folder).
+
+Run ids: `simfl run` names its folder after the resolved scenario,
+`<name>-s<seed>-<digest>`. Running the same scenario again does not fail and does not
+overwrite: the new run gets the first free `<id>-2`, `<id>-3`, ... An explicit
+`--run-id` is taken as given and is an error if that folder exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from simfl.errors import UserError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the checkout holding simfl/
+SCENARIOS_DIR = PACKAGE_ROOT / "scenarios"
+BENCHMARKS_DIR = PACKAGE_ROOT / "benchmarks"
+EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+# ------------------------------------------------------------------- functions
+
+
+def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    """`["rounds=2", "fl.clients=4"]` → `{"rounds": 2, "fl.clients": 4}`; later keys win."""
+    from simfl.config import parse_override
+
+    return dict(parse_override(item) for item in items or ())
+
+
+def load_checked(scenario: str | Path, sets: Sequence[str] | None = None, seed: int | None = None):
+    """The validated `Scenario` for a YAML path with `--set` overrides and `--seed`."""
+    from simfl.config import load_scenario
+
+    overrides = parse_sets(sets)
+    if seed is not None:
+        overrides["seed"] = seed
+    return load_scenario(Path(scenario), overrides)
+
+
+def free_run_id(out_dir: Path, run_id: str) -> str:
+    """`run_id` if `out_dir/run_id` is free, else the first free `run_id-2`, `-3`, ..."""
+    candidate, n = run_id, 1
+    while (out_dir / candidate).exists():
+        n += 1
+        candidate = f"{run_id}-{n}"
+    return candidate
+
+
+def validate_command(scenario: str | Path, sets: Sequence[str] | None = None) -> str:
+    """The one-line summary of a valid scenario; raises `ScenarioError` otherwise."""
+    from simfl.config import describe
+
+    return describe(load_checked(scenario, sets))
+
+
+class RoundProgress:
+    """A tqdm bar over rounds (stderr) showing accuracy and the range of token prices."""
+
+    def __init__(self, total: int, name: str, quiet: bool = False) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            desc=name,
+            unit="round",
+            file=sys.stderr,
+            disable=quiet,
+            mininterval=0,
+            dynamic_ncols=True,
+        )
+
+    def __call__(self, model: Any) -> None:
+        prices = [pool.price(token) for pool, token in zip(model.pools, model.tokens)]
+        self.bar.set_postfix_str(
+            f"acc {model.accuracy:.3f} | price {min(prices):.3f}–{max(prices):.3f} BASE",
+            refresh=False,
+        )
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_command(
+    scenario: str | Path,
+    *,
+    seed: int | None = None,
+    sets: Sequence[str] | None = None,
+    out: str | Path = "results",
+    run_id: str | None = None,
+    quiet: bool = False,
+    report: bool = True,
+) -> Path:
+    """Validate, run and (unless `report=False`) render one scenario; returns the run folder.
+
+    The dashboard is rendered into the temporary folder before it is renamed, so a
+    finished run folder always holds its `dashboard.png` and `report.html`.
+    """
+    from simfl.runner import default_run_id, run_scenario
+
+    config = load_checked(scenario, sets, seed)
+    out_dir = Path(out)
+    run_id = run_id or free_run_id(out_dir, default_run_id(config))
+    render: Callable[[Path], None] | None = None
+    if report:
+        from simfl.report import render_run
+
+        render = render_run
+    progress = RoundProgress(config.rounds, config.name, quiet=quiet)
+    try:
+        return run_scenario(config, out_dir, run_id=run_id, on_round=progress, render=render)
+    finally:
+        progress.close()
+
+
+def report_command(run_dir: str | Path) -> list[Path]:
+    """Redraw a run's dashboard and report, or a sweep's report; returns the files written."""
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise UserError(f"{run_dir}: no such folder")
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: not a folder; give a results/<run-id>/ folder")
+    if (run_dir / "sweep.json").is_file():
+        from simfl.sweep_report import render_sweep_report
+
+        written = render_sweep_report(run_dir)
+        return list(written) if isinstance(written, list | tuple) else [run_dir]
+    from simfl.report import render_run
+
+    render_run(run_dir)
+    return [run_dir / "dashboard.png", run_dir / "report.html"]
+
+
+def list_scenarios(folder: Path = SCENARIOS_DIR) -> list[tuple[str, str]]:
+    """`(file name, description)` for every `*.yaml` in the shipped scenarios folder."""
+    from simfl.config import load_yaml
+
+    rows = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            description = str(load_yaml(path).get("description", "") or "(no description)")
+        except UserError as err:
+            description = f"(unreadable: {str(err).splitlines()[0]})"
+        rows.append((path.name, description))
+    return rows
+
+
+def bench_command(name: str | None = None, folder: Path = BENCHMARKS_DIR) -> int:
+    """Run `benchmarks/bench_<name>.py` (every benchmark without a name); first failure wins."""
+    if name:
+        scripts = [folder / f"bench_{name.removeprefix('bench_').removesuffix('.py')}.py"]
+        if not scripts[0].is_file():
+            known = sorted(p.stem.removeprefix("bench_") for p in folder.glob("bench_*.py"))
+            raise UserError(
+                f"no benchmark {name!r} in {folder}; known: {', '.join(known) or 'none'}"
+            )
+    else:
+        scripts = sorted(folder.glob("bench_*.py"))
+        if not scripts:
+            raise UserError(f"no benchmarks (bench_*.py) in {folder}")
+    for script in scripts:
+        print(f"== {script.name}", flush=True)
+        status = subprocess.run([sys.executable, str(script)], check=False).returncode
+        if status:
+            return status
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simfl",
+        description="Client-specific tokens as investment vehicles in federated learning.",
+        epilog="exit status: 0 ok, 1 internal error, 2 user error, 130 interrupted",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    set_help = "override a scenario key, e.g. --set rounds=3 --set market.pool.fee_bps=5"
+
+    run = commands.add_parser("run", help="run one scenario into OUT/<run-id>/")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    run.add_argument("--out", default="results", help="results folder (default: results/)")
+    run.add_argument(
+        "--run-id", help="folder name inside OUT (default: <name>-s<seed>-<digest>[-N])"
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--no-report", action="store_true", help="skip dashboard.png/report.html")
+
+    validate = commands.add_parser("validate", help="check a scenario; print its summary")
+    validate.add_argument("scenario", help="scenario YAML file")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+
+    report = commands.add_parser("report", help="redraw the dashboard of a run or sweep folder")
+    report.add_argument("dir", help="a results/<run-id>/ folder (or a sweep folder)")
+
+    commands.add_parser("list", help="the shipped scenarios with their descriptions")
+
+    sweep = commands.add_parser("sweep", help="run a sweep file (many scenarios)")
+    sweep.add_argument("sweep", help="sweep YAML file")
+    sweep.add_argument("--jobs", type=int, help="local worker processes (default: CPU count)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to run on")
+    sweep.add_argument("--out", default="results", help="results folder (default: results/)")
+    sweep.add_argument("--resume", action="store_true", help="skip runs already complete")
+    sweep.add_argument("--fail-fast", action="store_true", help="stop at the first failed run")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    bench = commands.add_parser("bench", help="run benchmarks/bench_NAME.py (all by default)")
+    bench.add_argument("name", nargs="?", help="benchmark name, e.g. amm for bench_amm.py")
+    return parser
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the parsed command; returns its exit status."""
+    if args.command == "run":
+        folder = run_command(
+            args.scenario,
+            seed=args.seed,
+            sets=args.set,
+            out=args.out,
+            run_id=args.run_id,
+            quiet=args.quiet,
+            report=not args.no_report,
+        )
+        print(f"results: {folder}")
+        if not args.no_report:
+            print(f"dashboard: {folder / 'dashboard.png'}")
+            print(f"report: {folder / 'report.html'}")
+    elif args.command == "validate":
+        print(validate_command(args.scenario, args.set))
+    elif args.command == "report":
+        for path in report_command(args.dir):
+            print(f"wrote {path}")
+    elif args.command == "list":
+        rows = list_scenarios()
+        width = max((len(name) for name, _ in rows), default=0)
+        for name, description in rows:
+            print(f"{name:<{width}}  {description}")
+    elif args.command == "sweep":
+        if args.jobs is not None and args.jobs < 1:
+            raise UserError(f"--jobs {args.jobs}: give at least 1 worker")
+        from simfl.sweep import run_sweep
+
+        return int(
+            run_sweep(
+                Path(args.sweep),
+                jobs=args.jobs,
+                scheduler=args.scheduler,
+                out=Path(args.out),
+                resume=args.resume,
+                fail_fast=args.fail_fast,
+                quiet=args.quiet,
+            )
+        )
+    elif args.command == "bench":
+        return bench_command(args.name)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `simfl` console script; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # bad usage (status 2, usage printed) or --help (0)
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else EXIT_USER
+    try:
+        return dispatch(args)
+    except UserError as err:
+        for line in str(err).splitlines() or ["(no message)"]:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        traceback.print_exc()
+        print("error: internal error (the traceback above); please report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
