@@ -1,0 +1,362 @@
+"""`run_sweep`: a sweep file → many runs under `OUT/<sweep-id>/`, in parallel, resumable.
+
+Layout::
+
+    OUT/<sweep-id>/sweep.json              the resolved sweep, seeds, counts, timings
+    OUT/<sweep-id>/summary.parquet         one row per run: ids, seed, parameters, status,
+                                           headline metrics
+    OUT/<sweep-id>/runs/<run-id>/          one run folder each (`runner.run_scenario`)
+    OUT/<sweep-id>/trajectories/<key>.json the FL-trajectory cache
+
+Execution: one local `ProcessPoolExecutor` for the whole sweep (forkserver context, each
+worker pinned to one torch thread), or a Dask cluster when `scheduler` is an address.
+Every run — including `jobs=1` — executes in a worker, so thread settings, and hence
+float results, do not depend on `jobs`. Runs sharing an uncached FL trajectory wait for
+the first of them (the leader) to finish and store it, then replay it.
+
+Failures: a run that raises writes a run folder whose manifest has status "failed" and
+the traceback (atomically; `read_manifest` does not count it as complete); the sweep goes
+on unless `fail_fast`. `resume=True` skips runs whose manifest is complete, removes
+stale `.tmp-*` folders and redoes the rest; the sweep file must resolve to the same
+design (checked by digest).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+from concurrent.futures import wait as pool_wait
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simfl.config import load_scenario
+from simfl.designs import RunSpec, Sweep, load_sweep
+from simfl.errors import UserError
+from simfl.runner import MANIFEST, read_manifest, read_tables, write_json_atomic
+
+HEADLINE = "headline.json"  # per-run headline metrics, written inside the run's temp folder
+RUNS, TRAJECTORIES = "runs", "trajectories"
+
+
+# -------------------------------------------------------------------- workers
+
+
+def _init_worker() -> None:
+    """Pin torch to one thread so `jobs` workers on `jobs` cores do not oversubscribe."""
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1) if torch.get_num_interop_threads() != 1 else None
+
+
+def _single_thread() -> None:
+    import torch
+
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+def _write_headline(run_dir: Path) -> None:
+    """`render` hook of `run_scenario`: headline metrics into the run's temp folder."""
+    manifest = json.loads((run_dir / MANIFEST).read_text())
+    try:
+        from simfl.market.metrics import headline_metrics
+
+        metrics: dict[str, Any] = headline_metrics(read_tables(run_dir), manifest)
+    except Exception as err:  # metrics must never lose a run
+        metrics = {"metrics_error": f"{type(err).__name__}: {err}"}
+    write_json_atomic({"metrics": metrics}, run_dir / HEADLINE)
+
+
+def write_failed(final: Path, manifest: dict[str, Any]) -> None:
+    """A run folder holding only a manifest with status "failed", renamed into place."""
+    tmp = final.with_name(f".tmp-{final.name}-failed-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    write_json_atomic(manifest, tmp / MANIFEST)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+
+
+def execute_run(task: dict[str, Any]) -> dict[str, Any]:
+    """Run one sweep point in a worker; never raises for a failing run (records it)."""
+    from simfl import trajectory_cache
+    from simfl.runner import run_scenario
+
+    _single_thread()
+    runs_dir, run_id = Path(task["runs_dir"]), task["run_id"]
+    clock = time.perf_counter()
+    info = {k: task[k] for k in ("sweep", "point", "replication", "seed", "overrides")}
+    trajectory = None
+    try:
+        config = load_scenario(task["base"], task["overrides"])
+        config = config.model_copy(update={"seed": int(task["seed"])})
+        source = recorder = None
+        if task["cache_dir"]:
+            cache_dir = Path(task["cache_dir"])
+            source, recorder, trajectory = trajectory_cache.prepare(config, cache_dir)
+        extra = {"sweep": info} | ({"trajectory": trajectory} if trajectory else {})
+        run_scenario(config, runs_dir, run_id=run_id, source=source, extra_manifest=extra,
+                     render=_write_headline, replace=True)  # fmt: skip
+        if recorder is not None and trajectory is not None:
+            trajectory_cache.store(cache_dir / f"{trajectory['key']}.json", recorder,
+                                   trajectory["key"])  # fmt: skip
+        status, error = "complete", None
+    except Exception as err:
+        status, error = "failed", f"{type(err).__name__}: {err}"
+        write_failed(runs_dir / run_id, {
+            "status": "failed", "run_id": run_id, "seed": task["seed"], "error": error,
+            "traceback": traceback.format_exc(), "sweep": info,
+        })  # fmt: skip
+    seconds = time.perf_counter() - clock
+    return {"run_id": run_id, "status": status, "error": error, "seconds": seconds}
+
+
+# --------------------------------------------------------------------- driver
+
+
+class _LocalPool:
+    """The local process pool behind the same two calls as a Dask client."""
+
+    def __init__(self, jobs: int) -> None:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["simfl.model", "simfl.runner", "simfl.trajectory_cache"])
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
+
+    def submit(self, task: dict[str, Any]) -> Any:
+        return self.pool.submit(execute_run, task)
+
+    @staticmethod
+    def wait(pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        done, rest = pool_wait(pending, return_when=FIRST_COMPLETED)
+        return set(done), set(rest)
+
+    def cancel(self, futures: set[Any]) -> None:
+        for future in futures:
+            future.cancel()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskPool:
+    """Runs on a Dask distributed cluster at `address`."""
+
+    def __init__(self, address: str) -> None:
+        from dask.distributed import Client
+
+        self.client = Client(address)
+
+    def submit(self, task: dict[str, Any]) -> Any:
+        return self.client.submit(execute_run, task, pure=False)
+
+    @staticmethod
+    def wait(pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        from dask.distributed import wait
+
+        done, rest = wait(list(pending), return_when="FIRST_COMPLETED")
+        return set(done), set(rest)
+
+    def cancel(self, futures: set[Any]) -> None:
+        if futures:
+            self.client.cancel(list(futures))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _prepare_dir(sweep: Sweep, root: Path, resume: bool) -> dict[str, Any]:
+    resolved = sweep.resolved()
+    previous = root / "sweep.json"
+    if root.exists() and any(root.iterdir()):
+        if not resume:
+            raise UserError(f"{root} exists already; pass resume=True (--resume) or remove it")
+        if previous.is_file():
+            digest = json.loads(previous.read_text()).get("digest")
+            if digest != resolved["digest"]:
+                raise UserError(
+                    f"{root} holds a different sweep (digest {digest}, this file resolves to "
+                    f"{resolved['digest']}); use another --out or remove it"
+                )
+    for sub in (RUNS, TRAJECTORIES):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        for stale in (root / sub).glob(".tmp-*"):
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+    write_json_atomic({**resolved, "status": "running"}, previous)
+    return resolved
+
+
+def _cache_keys(sweep: Sweep, todo: list[RunSpec], traj_dir: Path) -> dict[str, str | None]:
+    """run_id → trajectory key still to be trained (None: cached already or not cacheable)."""
+    from simfl import trajectory_cache
+
+    keys: dict[str, str | None] = {}
+    for spec in todo:
+        config = load_scenario(sweep.base, spec.overrides).model_copy(update={"seed": spec.seed})
+        key = trajectory_cache.trajectory_key(config)
+        missing = not (traj_dir / f"{key}.json").is_file()
+        keys[spec.run_id] = key if trajectory_cache.cacheable(config) and missing else None
+    return keys
+
+
+def run_sweep(
+    path: str | Path,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    out: str | Path = "results",
+    resume: bool = False,
+    fail_fast: bool = False,
+    quiet: bool = False,
+    cache: bool = True,
+) -> int:
+    """Run every point × replication of a sweep file; 0 if all runs completed, else 1.
+
+    Raises `ScenarioError` (before anything is written) if the sweep file or any of its
+    points is malformed, and `UserError` if the output folder holds another sweep.
+    `cache=False` turns the FL-trajectory cache off (benchmarks).
+    """
+    from tqdm import tqdm
+
+    if jobs < 1:
+        raise UserError(f"jobs={jobs}: give at least 1")
+    started, clock = time.time(), time.perf_counter()
+    sweep = load_sweep(path)
+    root = Path(out).resolve() / sweep.name
+    resolved = _prepare_dir(sweep, root, resume)
+    runs_dir, traj_dir = root / RUNS, root / TRAJECTORIES
+    done_before = {s.run_id for s in sweep.runs if read_manifest(runs_dir / s.run_id)}
+    todo = [s for s in sweep.runs if s.run_id not in done_before]
+    keys = _cache_keys(sweep, todo, traj_dir) if cache else {s.run_id: None for s in todo}
+
+    def task(spec: RunSpec) -> dict[str, Any]:
+        return {
+            "sweep": sweep.name, "run_id": spec.run_id, "point": spec.point,
+            "replication": spec.replication, "seed": spec.seed, "overrides": spec.overrides,
+            "base": sweep.base, "runs_dir": str(runs_dir),
+            "cache_dir": str(traj_dir) if cache else None,
+        }  # fmt: skip
+
+    waiting: dict[str, list[RunSpec]] = {}  # key → runs waiting for its leader
+    ready: list[RunSpec] = []
+    for spec in todo:
+        key = keys[spec.run_id]
+        if key is not None and key in waiting:
+            waiting[key].append(spec)
+        else:
+            waiting.setdefault(key, []) if key is not None else None
+            ready.append(spec)
+
+    results: dict[str, dict[str, Any]] = {}
+    bar = tqdm(total=len(sweep.runs), initial=len(done_before), desc=sweep.name,
+               disable=quiet, file=sys.stderr, unit="run")  # fmt: skip
+    pool = _DaskPool(scheduler) if scheduler else _LocalPool(jobs) if todo else None
+    stopped = False
+    try:
+        futures = {pool.submit(task(s)): s for s in ready} if pool else {}
+        pending = set(futures)
+        while pending:
+            finished, pending = pool.wait(pending)
+            for future in finished:
+                spec = futures.pop(future)
+                results[spec.run_id] = _outcome(future, spec, runs_dir)
+                bar.update(1)
+                for follower in waiting.pop(keys.get(spec.run_id) or "", []):
+                    if not stopped:
+                        new = pool.submit(task(follower))
+                        futures[new] = follower
+                        pending.add(new)
+                if results[spec.run_id]["status"] != "complete" and fail_fast and not stopped:
+                    stopped = True
+                    pool.cancel(pending)
+                    pending = {f for f in pending if not f.cancelled()}
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.close()
+    summary = summarise(sweep, root)
+    counts = summary["status"].value_counts().to_dict()
+    complete = int(counts.get("complete", 0))
+    sweep_info = {
+        **resolved,
+        "status": "complete" if complete == len(sweep.runs) else "incomplete",
+        "counts": {"runs": len(sweep.runs), "points": len(sweep.points),
+                   **{str(k): int(v) for k, v in counts.items()},
+                   "skipped_complete": len(done_before), "executed": len(results),
+                   "trajectories_reused": int(summary["trajectory_reused"].sum())},
+        "execution": {"jobs": jobs, "scheduler": scheduler, "cache": cache,
+                      "resume": resume, "fail_fast": fail_fast},
+        "timings": {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+                    "wall_seconds": round(time.perf_counter() - clock, 3),
+                    "run_seconds": round(sum(r["seconds"] for r in results.values()), 3)},
+    }  # fmt: skip
+    write_json_atomic(sweep_info, root / "sweep.json")
+    return 0 if complete == len(sweep.runs) else 1
+
+
+def _outcome(future: Any, spec: RunSpec, runs_dir: Path) -> dict[str, Any]:
+    """A worker's result; if the worker itself died, record the failure here."""
+    try:
+        return future.result()
+    except BaseException as err:  # BrokenProcessPool, cancelled, a killed Dask worker
+        error = f"{type(err).__name__}: {err}"
+        write_failed(runs_dir / spec.run_id, {
+            "status": "failed", "run_id": spec.run_id, "seed": spec.seed, "error": error,
+            "traceback": "".join(traceback.format_exception(err)),
+        })  # fmt: skip
+        return {"run_id": spec.run_id, "status": "failed", "error": error, "seconds": 0.0}
+
+
+# -------------------------------------------------------------------- summary
+
+
+def _column_safe(values: list[Any]) -> list[Any]:
+    """Parquet needs one type per column: nested values become JSON, mixed ones text."""
+    values = [json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for v in values]
+    kinds = {type(v) for v in values if v is not None}
+    if len(kinds) > 1 and not kinds <= {int, float}:
+        return [None if v is None else str(v) for v in values]
+    return values
+
+
+def summarise(sweep: Sweep, root: Path) -> pd.DataFrame:
+    """One row per run from what is on disk; writes `summary.parquet` atomically."""
+    rows = []
+    for spec in sweep.runs:
+        run_dir = root / RUNS / spec.run_id
+        try:
+            manifest = json.loads((run_dir / MANIFEST).read_text())
+        except (OSError, ValueError):
+            manifest = {"status": "not_run"}
+        headline = {}
+        if manifest.get("status") == "complete" and (run_dir / HEADLINE).is_file():
+            headline = json.loads((run_dir / HEADLINE).read_text()).get("metrics", {})
+        row = {"run_id": spec.run_id, "point": spec.point, "replication": spec.replication,
+               "seed": spec.seed}  # fmt: skip
+        row |= {name: spec.overrides.get(name) for name in sweep.parameter_names}
+        row |= {
+            "status": manifest.get("status", "not_run"),
+            "error": manifest.get("error"),
+            "trajectory_reused": bool((manifest.get("trajectory") or {}).get("reused", False)),
+            "run_seconds": (manifest.get("timings") or {}).get("run_seconds"),
+        }
+        rows.append(row | {k: v for k, v in headline.items() if k not in row})
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = _column_safe(list(frame[column]))
+    tmp = root / f".summary.parquet.tmp-{os.getpid()}"
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, root / "summary.parquet")
+    return frame
+
+
+__all__ = ["execute_run", "run_sweep", "summarise"]

@@ -1,0 +1,155 @@
+"""FL-trajectory cache: runs that differ only in market parameters train once.
+
+The FL engine's randomness is its own stream of the run's seed (`model.fl_stream`), so
+its trajectory depends only on `scenario.fl`, the seed and the number of rounds — as
+long as the market cannot feed back into training. That holds when the scores come from
+the real loop (`scores.source == "fl"`) and clients never refuse a round
+(`market.clients.opt_out` false); otherwise a run is not cacheable and trains as usual.
+
+How a trajectory is captured: the sweep builds the engine itself (`make_source` with
+`fl_stream(seed)`, exactly as `FederationMarket` would) and hands the model a
+`RecordingSource` proxy as its `source`; the proxy keeps every `RoundResult` it passes
+on. This keeps the model untouched and records exactly what the model consumed.
+
+Storage: `<cache_dir>/<key>.json` (exact: JSON floats round-trip through `repr`),
+written to a unique temporary name and renamed, so two workers racing to write the same
+key leave one whole, identical file. The key is a SHA-256 of the resolved `fl` section,
+the seed, the rounds, a format version and the simfl/torch versions: change any FL
+setting (or upgrade the engine) and the key changes; stale entries are never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Collection
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from simfl.config import Scenario
+from simfl.fl.engine import RoundResult
+from simfl.sources import ScoreSource, TrajectoryReplay
+
+FORMAT = 1  # bump when the stored layout changes
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def cacheable(scenario: Scenario) -> bool:
+    """True when the market cannot change the scenario's FL trajectory."""
+    return scenario.scores.source == "fl" and not scenario.market.clients.opt_out
+
+
+def trajectory_key(scenario: Scenario) -> str:
+    """24 hex digits naming the trajectory of (fl section, seed, rounds, versions)."""
+    data = {
+        "format": FORMAT,
+        "fl": scenario.fl.model_dump(mode="json"),
+        "seed": scenario.seed,
+        "rounds": scenario.rounds,
+        "simfl": _version("simfl"),
+        "torch": _version("torch"),
+    }
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class RecordingSource:
+    """Passes rounds through from a real source and keeps a copy of each."""
+
+    def __init__(self, inner: ScoreSource) -> None:
+        self.inner = inner
+        self.n_clients = inner.n_clients
+        self.client_sizes = tuple(inner.client_sizes)
+        self.behaviours = tuple(inner.behaviours)
+        self.rounds: list[RoundResult] = []
+
+    def run_round(self, refused: Collection[int] = ()) -> RoundResult:
+        result = self.inner.run_round(refused)
+        self.rounds.append(result)
+        return result
+
+
+def _encode(result: RoundResult) -> dict[str, Any]:
+    return {
+        "round": result.round,
+        "accuracy": result.accuracy,
+        "loss": result.loss,
+        "participants": list(result.participants),
+        "refused": list(result.refused),
+        "scores": {m: list(v) for m, v in result.scores.items()},
+        "evaluations": dict(result.evaluations),
+    }
+
+
+def _decode(data: dict[str, Any]) -> RoundResult:
+    return RoundResult(
+        round=int(data["round"]),
+        accuracy=float(data["accuracy"]),
+        loss=float(data["loss"]),
+        participants=tuple(int(i) for i in data["participants"]),
+        refused=tuple(int(i) for i in data["refused"]),
+        scores={m: tuple(float(x) for x in v) for m, v in data["scores"].items()},
+        evaluations={m: int(n) for m, n in data["evaluations"].items()},
+    )
+
+
+def store(path: Path, recorder: RecordingSource, key: str) -> None:
+    """Write a recorded trajectory atomically (unique temp name, then rename)."""
+    data = {
+        "format": FORMAT,
+        "key": key,
+        "client_sizes": list(recorder.client_sizes),
+        "behaviours": list(recorder.behaviours),
+        "rounds": [_encode(r) for r in recorder.rounds],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> TrajectoryReplay | None:
+    """The cached trajectory at `path` as a replay source, or None if absent or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("format") != FORMAT:
+        return None
+    return TrajectoryReplay(
+        [_decode(r) for r in data["rounds"]],
+        [int(s) for s in data["client_sizes"]],
+        [str(b) for b in data["behaviours"]],
+        origin=f"cached FL trajectory {data.get('key', path.stem)}",
+    )
+
+
+def prepare(
+    scenario: Scenario, cache_dir: Path
+) -> tuple[ScoreSource | None, RecordingSource | None, dict[str, Any] | None]:
+    """The source a sweep run should use: (source, recorder, manifest info).
+
+    Not cacheable: `(None, None, None)` — the model builds its own source. Cached:
+    a `TrajectoryReplay`. Not yet cached: a `RecordingSource` around a freshly built
+    engine; call `store` with it once the run has completed.
+    """
+    if not cacheable(scenario):
+        return None, None, None
+    from simfl.model import fl_stream
+    from simfl.sources import make_source
+
+    key = trajectory_key(scenario)
+    replay = load(cache_dir / f"{key}.json")
+    if replay is not None and len(replay.rounds) >= scenario.rounds:
+        return replay, None, {"key": key, "reused": True}
+    recorder = RecordingSource(make_source(scenario, fl_stream(scenario.seed)))
+    return recorder, recorder, {"key": key, "reused": False}
