@@ -9,6 +9,7 @@ A refused trade (slippage, empty pool, too small) is skipped and changes nothing
 from __future__ import annotations
 
 from collections import deque
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -78,14 +79,26 @@ class Trader(Reporting, mesa.Agent):
     def base_balance(self) -> int:
         return self.market.ledger.balance(self.market.base, self.account)
 
+    def max_order(self, reserve_in: int, fee_bps: int) -> int:
+        """Largest input whose fee plus price impact stays within the slippage limit.
+
+        Receiving at least `(1 − s)` of the spot value needs
+        `a ≤ r·(s − f) / ((1 − f)·(1 − s))` (fee f, slippage s); 0.1% is kept back for
+        the floors in the pool's integer math. Rounds down.
+        """
+        s, f = self.slippage_bps, fee_bps
+        if s <= f:
+            return 0
+        cap = reserve_in * (s - f) * BPS // ((BPS - f) * (BPS - s))
+        return cap * 999 // 1000
+
     def buy(self, index: int, base_in: int) -> int:
         """Spend up to `base_in` BASE on CST_index within the slippage limit; tokens got."""
         pool: ConstantProductPool = self.market.pools[index]
         base = self.market.base
         reserve_base = pool.reserve_of(base)
         reserve_token = pool.reserve_of(self.market.tokens[index])
-        # price impact a/(r+a) ≤ s  ⇔  a ≤ r·s/(1−s): cap the order, then guard with min_out
-        cap = reserve_base * self.slippage_bps // (BPS - self.slippage_bps)
+        cap = self.max_order(reserve_base, pool.fee_bps)
         base_in = min(base_in, cap, self.base_balance())
         if base_in <= 0:
             return 0
@@ -106,7 +119,7 @@ class Trader(Reporting, mesa.Agent):
         token = self.market.tokens[index]
         reserve_base = pool.reserve_of(self.market.base)
         reserve_token = pool.reserve_of(token)
-        cap = reserve_token * self.slippage_bps // (BPS - self.slippage_bps)
+        cap = self.max_order(reserve_token, pool.fee_bps)
         tokens_in = min(tokens_in, cap, self.token_balance(index))
         if tokens_in <= 0:
             return 0
@@ -161,7 +174,7 @@ class Federation(Reporting, mesa.Agent):
             )
             pool.add_liquidity(self.account, amount0, amount1)
 
-    def plan_buyback(self, weights: list[float], revenue: int) -> list[int]:
+    def plan_buyback(self, weights: list[Fraction], revenue: int) -> list[int]:
         """BASE to spend buying each CST_i back this round, capped by the treasury."""
         mode = self.model.reward.mode
         if mode not in ("buyback", "hybrid"):
@@ -169,7 +182,7 @@ class Federation(Reporting, mesa.Agent):
         spend = min(revenue, self.model.ledger.balance(self.model.base, self.account) + revenue)
         return split_amount(spend, weights)
 
-    def distribute(self, weights: list[float], revenue: int, emission: int) -> None:
+    def distribute(self, weights: list[Fraction], revenue: int, emission: int) -> None:
         """Step 4 of a round: pay out by `reward.mode`; never spends what it does not have.
 
         Revenue arrives first (minted BASE: money from outside the economy), then the

@@ -15,43 +15,49 @@ ScheduleKind = Literal["constant", "decaying", "accuracy", "accuracy_gain"]
 
 def allocation_weights(
     scores: Sequence[float],
-    previous: Sequence[float] | None = None,
+    previous: Sequence[Fraction] | None = None,
     reputation: float = 0.0,
-) -> list[float]:
+) -> list[Fraction]:
     """This round's payout weights: positive parts of the scores, normalised to sum to 1.
 
-    `w_i = max(c_i, 0) / Σ_j max(c_j, 0)`; with `reputation` > 0 the weights are an EMA,
-    `reputation·previous + (1 − reputation)·w`, renormalised. All-zero (or all-negative)
-    scores give all-zero weights: nothing is allocated that round, and an EMA then keeps
-    the previous weights only if there were any.
+    `w_i = max(c_i, 0) / Σ_j max(c_j, 0)`, computed on the scores' exact rational values
+    so the weights sum to exactly 1 and payouts `floor(R·w_i)` are exact. With
+    `reputation` > 0 the weights are an EMA, `reputation·previous + (1 − reputation)·w`,
+    renormalised. All-zero (or all-negative) scores give all-zero weights: nothing is
+    allocated that round.
 
-    >>> allocation_weights([3.0, -1.0, 1.0])
+    >>> [float(w) for w in allocation_weights([3.0, -1.0, 1.0])]
     [0.75, 0.0, 0.25]
     """
-    positive = [c if c > 0.0 else 0.0 for c in scores]
-    total = sum(positive)
-    current = [c / total for c in positive] if total > 0.0 else [0.0] * len(positive)
+    positive = [Fraction(c) if c > 0.0 else Fraction(0) for c in scores]
+    total = sum(positive, Fraction(0))
+    if total == 0:
+        return [Fraction(0)] * len(positive)
+    current = [c / total for c in positive]
     if previous is None or reputation <= 0.0 or not any(previous):
         return current
-    if total <= 0.0:
-        return [0.0] * len(positive)
-    blended = [reputation * p + (1.0 - reputation) * c for p, c in zip(previous, current)]
-    blended_total = sum(blended)
+    keep = Fraction(reputation)
+    blended = [keep * Fraction(p) + (1 - keep) * c for p, c in zip(previous, current)]
+    blended_total = sum(blended, Fraction(0))
     return [b / blended_total for b in blended]
 
 
-def split_amount(total: int, weights: Sequence[float]) -> list[int]:
+def split_amount(total: int, weights: Sequence[Fraction | float]) -> list[int]:
     """Integer shares `floor(total · w_i)` of `total` base units.
 
-    Weights are read as exact rationals (`Fraction(float)`), so the result is exact and
-    platform-independent. Rounds down — the dust stays with the payer.
+    Weights are read as exact rationals (floats via `Fraction(float)`), so the result is
+    exact and platform-independent. Weights summing to more than 1 (floats that should
+    sum to 1 may, by a hair) are scaled by their exact sum: shares never exceed `total`.
+    Rounds down — the dust stays with the payer.
 
     >>> split_amount(10, [0.5, 0.25, 0.25])
     [5, 2, 2]
     """
     if type(total) is not int or total < 0:
         raise ValueError(f"total must be a non-negative int of base units, got {total!r}")
-    return [(total * Fraction(w).numerator) // Fraction(w).denominator for w in weights]
+    exact = [Fraction(w) for w in weights]
+    scale = max(Fraction(1), sum(exact, Fraction(0)))
+    return [int(total * w / scale) for w in exact]
 
 
 def scheduled_amount(

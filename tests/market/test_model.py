@@ -1,0 +1,179 @@
+"""FederationMarket: the round's mechanism, market reactions, determinism, Mesa tools."""
+
+from pathlib import Path
+
+import mesa
+import pytest
+
+from simfl.chain.amm import ConstantProductPool
+from simfl.chain.ledger import Ledger
+from simfl.errors import InvariantViolation
+from simfl.market.mechanism import allocation_weights
+from simfl.market.strategies import impermanent_loss
+from simfl.model import FederationMarket, run_model
+from tests.market.scenarios import synthetic
+
+UNIT = 10**18
+
+
+def test_genesis_prices_are_equal_across_clients() -> None:
+    model = FederationMarket(
+        synthetic(**{"market.pool.seed_base": 500, "market.pool.seed_tokens": 2000})
+    )
+    prices = {pool.price(token) for pool, token in zip(model.pools, model.tokens)}
+    assert prices == {0.25}
+    assert all(pool.reserves == model.pools[0].reserves for pool in model.pools)
+
+
+def test_direct_mode_pays_exactly_revenue_times_weight() -> None:
+    model = FederationMarket(synthetic(**{"market.reward.revenue": 1234.5}))
+    before = [model.ledger.balance(model.base, c.account) for c in model.clients]
+    model.step()
+    weights = allocation_weights(model.last_result.scores["loo"])
+    revenue = 1234_500_000_000_000_000_000
+    for client, had, weight in zip(model.clients, before, weights):
+        paid = model.ledger.balance(model.base, client.account) - had
+        assert paid == int(revenue * weight)
+    assert sum(weights) == 1
+
+
+def test_buyback_raises_the_price_and_selling_minted_tokens_lowers_it() -> None:
+    buyback = FederationMarket(synthetic(**{"market.reward.mode": "buyback"}))
+    start = [p.price(t) for p, t in zip(buyback.pools, buyback.tokens)]
+    buyback.step()
+    after = [p.price(t) for p, t in zip(buyback.pools, buyback.tokens)]
+    assert all(a > s for a, s in zip(after, start))
+
+    minting = FederationMarket(
+        synthetic(
+            **{
+                "market.reward.mode": "mint",
+                "market.clients.policy": "sell_fraction",
+                "market.clients.fraction": 1.0,
+            }
+        )
+    )
+    minting.step()
+    assert all(p.price(t) < 1.0 for p, t in zip(minting.pools, minting.tokens))
+    assert all(c.trades == 1 for c in minting.clients)
+
+
+def test_buyback_burns_what_it_buys_when_told_to() -> None:
+    model = FederationMarket(synthetic(**{"market.reward.mode": "buyback"}))
+    supply = [model.ledger.total_supply(t) for t in model.tokens]
+    model.step()
+    assert all(model.ledger.total_supply(t) < s for t, s in zip(model.tokens, supply))
+
+
+def test_treasury_never_spends_what_it_does_not_have() -> None:
+    model = run_model(synthetic(**{"market.reward.mode": "buyback", "rounds": 3}))
+    assert model.ledger.balance(model.base, "federation") >= 0
+    spent = sum(model.federation.bought_back_base)
+    assert spent <= model.federation.revenue_total
+
+
+def test_same_seed_gives_identical_tables_and_another_seed_differs() -> None:
+    scenario = synthetic(
+        **{"market.investors": [{"strategy": "noise", "count": 20, "budget": 100}]}
+    )
+    a, b = run_model(scenario).tables(), run_model(scenario).tables()
+    for name in a:
+        assert a[name].equals(b[name]), name
+    c = run_model(scenario, seed=8).tables()
+    assert not a["agents"].equals(c["agents"])
+
+
+def test_every_investor_strategy_trades_and_stays_solvent() -> None:
+    strategies = ["noise", "momentum", "value", "index", "buyback_frontrunner"]
+    groups = [{"strategy": s, "count": 3, "budget": 500, "activity": 1.0} for s in strategies]
+    model = run_model(
+        synthetic(
+            **{
+                "market.reward.mode": "hybrid",
+                "market.investors": groups,
+                "rounds": 4,
+                "market.liquidity_providers": [{"count": 2, "budget": 2000}],
+            }
+        )
+    )
+    by_strategy = {s: sum(i.trades for i in model.investors if i.strategy == s) for s in strategies}
+    assert all(count > 0 for count in by_strategy.values()), by_strategy
+    for investor in model.investors:
+        assert model.ledger.balance(model.base, investor.account) >= 0
+    model.check_invariants()
+
+
+def test_clients_opt_out_when_rewards_do_not_cover_costs_and_feed_back_to_training() -> None:
+    scenario = synthetic(
+        **{
+            "market.reward.revenue": 100,
+            "market.clients.cost_per_round": 5,
+            "market.clients.endowment": 100,
+            "market.clients.opt_out": True,
+            "rounds": 4,
+            "scores.synthetic.quality": [0.1, 1.0, 1.0, 8.0],
+        }
+    )
+    model = run_model(scenario)
+    model_table = model.tables()["model"]
+    assert not model_table["participating_0"].iloc[2:4].any()  # priced out after round 1
+    assert model_table["participating_3"].iloc[1:].all()
+    assert model.trajectory[1].refused == (0,)
+
+
+def test_lp_without_fees_loses_exactly_the_textbook_impermanent_loss() -> None:
+    ledger = Ledger()
+    base, token = ledger.register_token("BASE"), ledger.register_token("CST")
+    pool = ConstantProductPool(ledger, token, base, fee_bps=0)
+    ledger.mint(token, "lp", 10**24)
+    ledger.mint(base, "lp", 10**24)
+    pool.add_liquidity("lp", 10**24, 10**24)
+    ledger.mint(base, "whale", 10**24)
+    pool.swap_exact_in("whale", base, 10**24)  # doubles BASE reserve: price ratio r = 4
+    ratio = pool.price(token)
+    assert ratio == pytest.approx(4.0)
+    got_token, got_base = pool.remove_liquidity("lp", ledger.balance(pool.lp_token, "lp"))
+    value = got_base + got_token * ratio
+    hold = 10**24 + 10**24 * ratio
+    assert value / hold - 1 == pytest.approx(impermanent_loss(ratio), abs=1e-15)
+
+
+def test_lp_agent_fee_estimate_is_zero_in_a_feeless_pool() -> None:
+    model = run_model(
+        synthetic(
+            **{
+                "market.pool.fee_bps": 0,
+                "market.reward.mode": "buyback",
+                "market.liquidity_providers": [{"count": 1, "budget": 4000, "deploy": 1.0}],
+            }
+        )
+    )
+    provider = model.liquidity_providers[0]
+    assert provider.impermanent_loss < 0
+    assert provider.fees_earned == pytest.approx(0.0, abs=1e-6)
+
+
+def test_invariant_check_stops_a_run_on_a_corrupted_ledger() -> None:
+    model = FederationMarket(synthetic())
+    book = model.ledger._balances[model.base]
+    book["client-0"] = book.get("client-0", 0) + 1  # money from nowhere
+    with pytest.raises(InvariantViolation, match="BASE"):
+        model.step()
+
+
+def test_mesa_batch_run_drives_the_model(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(synthetic()))
+    results = mesa.batch_run(
+        FederationMarket,
+        {"scenario": [str(path)], "seed": [1, 2]},
+        max_steps=3,
+        number_processes=1,
+        display_progress=False,
+    )
+    assert {r["seed"] for r in results} == {1, 2}
+    assert all("accuracy" in r and "price_0" in r for r in results)
+    assert all(r["Step"] == r["round"] for r in results)  # row s: the market after round s
+    assert max(r["Step"] for r in results) >= 2
