@@ -1,0 +1,112 @@
+"""The scenario schema: defaults, shorthands, overrides, exact amounts, error text."""
+
+import pytest
+
+from simfl.config import (
+    apply_overrides,
+    load_scenario,
+    parse_override,
+    to_base_units,
+)
+from simfl.errors import ScenarioError
+
+
+def test_defaults_make_a_valid_scenario() -> None:
+    scenario = load_scenario({})
+    assert scenario.fl.contribution.pay_by in scenario.fl.contribution.methods
+
+
+def test_behaviour_and_strategy_shorthands_expand() -> None:
+    scenario = load_scenario({"fl": {"behaviours": {2: "label_flip"}, "strategy": "fedprox"}})
+    assert scenario.fl.behaviours[2].kind == "label_flip"
+    assert scenario.fl.strategy.name == "fedprox"
+    settings = scenario.fl.to_settings()
+    assert settings.behaviours[2].kind == "label_flip"
+    assert settings.contribution.methods == scenario.fl.contribution.methods
+
+
+def test_fl_section_maps_onto_every_engine_setting() -> None:
+    from dataclasses import fields
+
+    from simfl.config import FL
+    from simfl.fl.settings import FLSettings
+
+    assert {f.name for f in fields(FLSettings)} == set(FL.model_fields)
+
+
+def test_token_amounts_become_exact_base_units() -> None:
+    assert to_base_units(0.1) == 10**17
+    assert to_base_units(10_000) == 10**22
+    assert to_base_units(1e-18) == 1
+
+
+def test_unknown_scenario_key_is_an_error_with_a_suggestion() -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_scenario({"market": {"reward": {"mdoe": "mint"}}})
+    assert "market.reward.mdoe: unknown key — did you mean 'mode'?" in str(err.value)
+
+
+def test_every_problem_is_reported_at_once_by_dotted_path() -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(
+            {"rounds": 0, "fl": {"partition": {"alpha": -1}}, "market": {"substeps": "x"}}
+        )
+    lines = str(err.value).splitlines()
+    assert lines[0] == "scenario: 3 problem(s)"
+    assert "rounds: got 0; input should be greater than or equal to 1" in lines
+    assert "fl.partition.alpha: got -1; input should be greater than 0" in lines
+    assert any(line.startswith("market.substeps: got 'x'") for line in lines)
+
+
+def test_literal_errors_list_the_allowed_values() -> None:
+    with pytest.raises(ScenarioError, match="fl.dataset: got 'cifar'; must be one of 'digits'"):
+        load_scenario({"fl": {"dataset": "cifar"}})
+
+
+def test_pay_by_must_be_computed() -> None:
+    with pytest.raises(ScenarioError, match="pay_by='cgsv' is not among methods"):
+        load_scenario({"fl": {"contribution": {"methods": ["size"], "pay_by": "cgsv"}}})
+
+
+def test_compare_needs_its_methods_computed_and_no_participation_feedback() -> None:
+    with pytest.raises(ScenarioError, match="compare lists"):
+        load_scenario({"compare": ["gtg_shapley"]})
+    with pytest.raises(ScenarioError, match="opt_out"):
+        load_scenario({"compare": ["size"], "market": {"clients": {"opt_out": True}}})
+
+
+def test_exact_shapley_is_refused_beyond_fourteen_clients() -> None:
+    with pytest.raises(ScenarioError, match="exact_shapley needs clients <= 14"):
+        load_scenario({"fl": {"clients": 15}})
+
+
+def test_overrides_set_dotted_keys_including_list_items_and_int_keys() -> None:
+    data = {
+        "fl": {"behaviours": {8: "free_rider"}},
+        "market": {"investors": [{"strategy": "noise"}]},
+    }
+    result = apply_overrides(
+        data,
+        dict(
+            parse_override(text)
+            for text in ["market.investors.0.count=5", "fl.behaviours.8=label_flip", "rounds=3"]
+        ),
+    )
+    assert result["market"]["investors"][0]["count"] == 5
+    assert result["fl"]["behaviours"] == {8: "label_flip"}
+    assert result["rounds"] == 3
+    assert "rounds" not in data  # the input is not modified
+
+
+def test_override_values_are_read_as_yaml() -> None:
+    assert parse_override("fl.contribution.methods=[size, loo]") == (
+        "fl.contribution.methods",
+        ["size", "loo"],
+    )
+    with pytest.raises(ScenarioError, match="key.path=value"):
+        parse_override("no-equals-sign")
+
+
+def test_override_into_a_missing_list_item_is_an_error() -> None:
+    with pytest.raises(ScenarioError, match="not an index"):
+        apply_overrides({"market": {"investors": []}}, {"market.investors.3.count": 1})
