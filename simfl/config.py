@@ -418,7 +418,10 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ScenarioError(f"{path}: not valid YAML{line}: {problem}") from None
     if data is None:
-        data = {}
+        raise ScenarioError(
+            f"{path}: the file is empty; a scenario is a mapping of keys (name, seed, rounds, "
+            "fl, market, ...)"
+        )
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{path}: the top level must be a mapping of keys (name, seed, rounds, fl, market, "
