@@ -36,6 +36,7 @@ from simfl.config import Scenario, apply_overrides, format_error, load_yaml
 from simfl.errors import ScenarioError
 
 SEED_COMMON, SEED_INDEPENDENT, SEED_DESIGN = 0, 1, 2  # first spawn_key word of each stream
+MAX_SHOWN = 50  # problem lines printed for a sweep's points; the count says how many in all
 
 
 class _Strict(BaseModel):
@@ -275,8 +276,13 @@ def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
         label = f"point {index} ({', '.join(f'{k}={v!r}' for k, v in point.items()) or 'base'})"
         try:
             data = apply_overrides(base, point)
-        except ScenarioError as err:
-            problems.append(f"{label}: {str(err).removeprefix('--set ')}")
+        except ScenarioError:
+            for key, value in point.items():
+                try:
+                    apply_overrides(base, {key: value})
+                except ScenarioError as err:
+                    reason = str(err).removeprefix("--set ").split(": ", 1)[-1]
+                    problems.append(f"{label}: parameters.{key}: {reason}")
             continue
         try:
             Scenario.model_validate(data)
@@ -288,9 +294,10 @@ def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
                 prefix = f"parameters.{key}" if key else "scenario"
                 problems.append(f"{label}: {prefix}: {line}")
     if problems:
-        raise ScenarioError(
-            f"sweep: {len(problems)} problem(s) in its points\n" + "\n".join(problems)
+        shown = problems[:MAX_SHOWN] + (
+            [f"... and {len(problems) - MAX_SHOWN} more"] if len(problems) > MAX_SHOWN else []
         )
+        raise ScenarioError(f"sweep: {len(problems)} problem(s) in its points\n" + "\n".join(shown))
 
 
 def load_sweep(path: str | Path) -> Sweep:
