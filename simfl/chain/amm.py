@@ -248,8 +248,8 @@ class ConstantProductPool:
         self._lp_book = ledger._book(self.lp_token)
         self._events = ledger.events
         self.k_last = 0
-        # Per input token: [volume_in, fees_in, swap_count] (lists: cheap to bump).
-        self._stats0, self._stats1 = [0, 0, 0], [0, 0, 0]
+        # Per input token: [volume_in, swap_count] (lists: cheap to bump).
+        self._stats0, self._stats1 = [0, 0], [0, 0]
         self._sides = {
             token0: (self._book0, self._book1, token1, self._stats0),
             token1: (self._book1, self._book0, token0, self._stats1),
@@ -278,17 +278,18 @@ class ConstantProductPool:
 
     @property
     def fees_in(self) -> dict[str, int]:
-        """``{token: Σ amount_in·fee_bps // BPS over swaps}``, a new dict.
+        """``{token: volume_in[token]·fee_bps // BPS}``: the fee part of swap inputs, a new dict.
 
-        A reporting approximation of the fee part of each input (rounded down per swap);
-        the exact fee stays in the reserves and is earned by LP units.
+        A reporting approximation, rounded down once on the total (not per swap): the
+        exact fee stays in the reserves and is earned by LP units.
         """
-        return {self.token0: self._stats0[1], self.token1: self._stats1[1]}
+        fee_bps = self.fee_bps
+        return {token: volume * fee_bps // BPS for token, volume in self.volume_in.items()}
 
     @property
     def swap_count(self) -> int:
         """Number of accepted swaps."""
-        return self._stats0[2] + self._stats1[2]
+        return self._stats0[1] + self._stats1[1]
 
     def reserve_of(self, token: str) -> int:
         """Return the pool's reserve of ``token`` in base units."""
@@ -340,15 +341,16 @@ class ConstantProductPool:
             TokenNotInPool, ZeroAmount, InsufficientLiquidity, InsufficientOutputAmount,
             SlippageExceeded, InsufficientTraderBalance; TypeError/ValueError for bad types.
         """
-        side = self._sides.get(token_in)
-        if side is None:
-            raise self._not_in_pool(token_in)
+        try:
+            side = self._sides[token_in]
+        except (KeyError, TypeError):
+            raise self._not_in_pool(token_in) from None
         if type(amount_in) is not int or amount_in <= 0:
             amount_in = self._positive("amount_in", amount_in)
         if type(min_out) is not int or min_out < 0:
             min_out = check_amount("min_out", min_out)
         address = self.address
-        if type(trader) is not str or not trader or trader == address:
+        if trader == address:  # other bad traders hold nothing: caught by the balance check
             self._check_actor("trader", trader)
         book_in, book_out, token_out, stats = side
         reserve_in = book_in.get(address, 0)
@@ -366,6 +368,7 @@ class ConstantProductPool:
         # The rest is _swap inlined (a call costs ~10% of a swap); keep the two in step.
         held = book_in.get(trader, 0)
         if held < amount_in:
+            self._check_actor("trader", trader)
             raise InsufficientTraderBalance(
                 f"transfer of {amount_in} {token_in} from {trader!r} exceeds its balance {held}"
             )
@@ -387,8 +390,7 @@ class ConstantProductPool:
             (seq + 2, TRANSFER, token_out, address, trader, amount_out),
         )
         stats[0] += amount_in
-        stats[1] += amount_in * self.fee_bps // BPS
-        stats[2] += 1
+        stats[1] += 1
         return amount_out
 
     def swap_exact_out(self, trader: str, token_out: str, amount_out: int, max_in: int) -> int:
@@ -482,8 +484,7 @@ class ConstantProductPool:
             (seq + 2, TRANSFER, token_out, address, trader, amount_out),
         )
         stats[0] += amount_in
-        stats[1] += amount_in * fee_bps // BPS
-        stats[2] += 1
+        stats[1] += 1
 
     def _too_little_out(
         self, token_in: str, amount_in: int, amount_out: int, min_out: int, r_in: int, r_out: int
