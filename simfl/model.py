@@ -21,8 +21,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simfl.chain.amm import ConstantProductPool, get_amount_out
-from simfl.chain.ledger import Ledger
+from simfl.chain import ConstantProductPool, Ledger, get_amount_out
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.errors import InvariantViolation
 from simfl.fl.engine import RoundResult

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
-from simfl.chain.amm import ConstantProductPool
+from simfl.chain import ConstantProductPool
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
 from simfl.market.mechanism import split_amount
@@ -26,9 +26,17 @@ BPS = 10_000  # basis points in 1
 COSTS_ACCOUNT = "external:costs"  # where clients' training costs go (leaves the economy)
 
 
+PPM = 1_000_000  # resolution of decision fractions: parts per million
+
+
 def fraction_of(amount: int, fraction: float) -> int:
-    """`floor(amount · fraction)` exactly, for a fraction in [0, 1]. Rounds down."""
-    return split_amount(amount, [min(max(fraction, 0.0), 1.0)])[0]
+    """`floor(amount · fraction)` at parts-per-million resolution, for an order size.
+
+    Decisions need not be exact rationals, only integer, deterministic and never more
+    than `amount`; a ppm grid keeps this on the hot path cheap. Rounds down.
+    """
+    ppm = int(min(max(fraction, 0.0), 1.0) * PPM)
+    return amount * ppm // PPM
 
 
 class Reporting:

@@ -5,8 +5,7 @@ from pathlib import Path
 import mesa
 import pytest
 
-from simfl.chain.amm import ConstantProductPool
-from simfl.chain.ledger import Ledger
+from simfl.chain import ConstantProductPool, Ledger
 from simfl.errors import InvariantViolation
 from simfl.market.mechanism import allocation_weights
 from simfl.market.strategies import impermanent_loss
