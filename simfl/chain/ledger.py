@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from typing import Any
 
 from simfl.errors import InsufficientBalance, InvariantViolation, LedgerError
@@ -166,10 +167,27 @@ class Ledger:
         """Return a new ``{account: balance}`` dict of every non-zero balance of ``token``."""
         return {a: b for a, b in self._book(token).items() if b}
 
+    def balances_of(self, token: str) -> Mapping[str, int]:
+        """Return the live ``{account: balance}`` mapping of ``token``, for fast reads.
+
+        Not a copy: it follows every later change and may hold zero balances. Read it,
+        never mutate it (that would bypass the journal and the supply); use
+        :meth:`holders` for a copy of the non-zero balances.
+        """
+        return self._book(token)
+
     def decimals(self, token: str) -> int:
         """Return the number of decimals of ``token`` (``10**decimals`` base units = 1)."""
         self._book(token)
         return self._decimals[token]
+
+    def event_rows(self) -> list[Event]:
+        """Return the journal as new ``(seq, kind, token, sender, recipient, amount)`` rows.
+
+        The export form, one tuple per event in journal order with the columns of
+        ``EVENT_FIELDS``; ``seq`` counts from 0. A new list: later events do not appear in it.
+        """
+        return list(self.events)
 
     # ---------------------------------------------------------------- writes
     def mint(self, token: str, account: str, amount: int) -> None:

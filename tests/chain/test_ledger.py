@@ -151,3 +151,24 @@ def test_snapshot_is_a_deep_copy(ledger: Ledger) -> None:
     ledger.mint("CST_3", "inv-7", 1)
     assert snap[0]["CST_3"]["inv-7"] == 4000
     assert snap != ledger.snapshot()
+
+
+def test_event_rows_are_full_rows_in_export_order(ledger: Ledger) -> None:
+    ledger.transfer("CST_3", "inv-7", "inv-8", 1500)
+    rows = ledger.event_rows()
+    assert rows == [
+        (0, "mint", "CST_3", "", "inv-7", 4000),
+        (1, "transfer", "CST_3", "inv-7", "inv-8", 1500),
+    ]
+    assert all(len(row) == len(Ledger.EVENT_FIELDS) for row in rows)
+    ledger.burn("CST_3", "inv-8", 500)
+    assert len(rows) == 2  # a new list, not a view of the journal
+
+
+def test_balances_of_is_the_live_mapping(ledger: Ledger) -> None:
+    book = ledger.balances_of("CST_3")
+    assert book == {"inv-7": 4000}
+    ledger.transfer("CST_3", "inv-7", "inv-8", 1500)
+    assert book == {"inv-7": 2500, "inv-8": 1500}
+    with pytest.raises(UnknownToken):
+        ledger.balances_of("CST_9")
