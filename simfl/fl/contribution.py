@@ -26,7 +26,7 @@ from torch.func import functional_call, vmap
 from torch.nn.utils import vector_to_parameters
 
 from simfl.errors import ContributionError
-from simfl.fl.models import MLP, LogReg
+from simfl.fl.models import CNN, MLP, LogReg
 from simfl.fl.settings import ContributionSettings
 from simfl.fl.shapley import (
     CachedGame,
@@ -39,6 +39,7 @@ from simfl.fl.shapley import (
 
 EXACT_MAX_PLAYERS = 14  # 2^14 = 16,384 coalition models per round
 CHUNK = 32  # coalitions per batched evaluation: ~1.5 MB buffers (measured best of 8..128)
+GENERIC_CHUNK_BYTES = 64 * 2**20  # activation budget of one vmap / loop chunk
 GAME_METHODS = ("loo", "exact_shapley", "mc_shapley", "tmc_shapley", "gtg_shapley")
 
 
@@ -144,11 +145,20 @@ class UtilityEvaluator:
             out.append(self.model(self.x).T)
         return torch.stack(out)
 
+    def _generic_chunk(self) -> int:
+        """Coalitions per vmap chunk: at most 16, fewer when the first conv layer's
+        activations (V x channels x H x W floats, about 3 live copies) pass the budget."""
+        if not isinstance(self.model, CNN):
+            return 16
+        _, h, w = self.model.image_shape
+        per_coalition = 3 * 4 * self.x.shape[0] * self.model.conv1.out_channels * h * w
+        return max(1, min(16, GENERIC_CHUNK_BYTES // per_coalition))
+
     @torch.no_grad()
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         step = {"fast": self._fast_chunk, "vmap": self._vmap_chunk, "loop": self._loop_chunk}
         run = step[self.path]
-        chunk = CHUNK if self.path == "fast" else 16
+        chunk = CHUNK if self.path == "fast" else self._generic_chunk()
         out = np.empty(len(masks))
         for start in range(0, len(masks), chunk):
             part = masks[start : start + chunk]

@@ -156,3 +156,40 @@ def test_behaviour_for_unknown_client_is_a_user_error():
         FederatedTraining(
             FLSettings(behaviours={12: BehaviourSettings("free_rider")}), np.random.default_rng(0)
         )
+
+
+def test_results_do_not_depend_on_the_callers_torch_thread_count():
+    import torch
+
+    s = FLSettings(clients=4, contribution=ContributionSettings(methods=("exact_shapley", "cgsv")))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        _, a = _run(s, 2, seed=4)
+        assert torch.get_num_threads() == 2  # the engine restores the caller's setting
+        torch.set_num_threads(1)
+        _, b = _run(s, 2, seed=4)
+    finally:
+        torch.set_num_threads(before)
+    assert a == b
+
+
+def test_cnn_on_a_cifar10_miniature_scores_coalitions(tmp_path):
+    import pickle
+
+    rng = np.random.default_rng(1)
+    for i in range(1, 6):
+        batch = {b"data": rng.integers(0, 256, size=(12, 3072), dtype=np.uint8),
+                 b"labels": [int(v) for v in rng.integers(0, 10, size=12)]}  # fmt: skip
+        (tmp_path / f"data_batch_{i}").write_bytes(pickle.dumps(batch))
+    s = FLSettings(
+        dataset="cifar10",
+        data_dir=str(tmp_path),
+        validation_size=20,
+        model="cnn",
+        hidden=4,
+        clients=3,
+        contribution=ContributionSettings(methods=("exact_shapley",)),
+    )
+    _, (r,) = _run(s, 1)
+    assert r.evaluations["exact_shapley"] == 8 and len(r.participants) == 3
