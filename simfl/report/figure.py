@@ -107,9 +107,14 @@ def _share_scatter(ax, own: pd.DataFrame, labels: list[str], colours: list[Any],
 def _price_panel(ax, model, manifest, labels, colours) -> None:
     pool = manifest["scenario"]["market"]["pool"]
     genesis = pool["seed_base"] / pool["seed_tokens"]
-    rounds = np.concatenate([[0], model["round"].to_numpy()])
+    has_genesis = bool((model["round"] == 0).any())  # newer runs collect a round-0 row
+    rounds = model["round"].to_numpy()
+    if not has_genesis:
+        rounds = np.concatenate([[0], rounds])
     for i, (label, colour) in enumerate(zip(labels, colours)):
-        prices = np.concatenate([[genesis], model[f"price_{i}"].to_numpy()])
+        prices = model[f"price_{i}"].to_numpy()
+        if not has_genesis:
+            prices = np.concatenate([[genesis], prices])
         style = "-" if label == f"C{i}" else "--"  # honest clients carry no tag
         ax.plot(rounds, prices, style, color=colour, linewidth=1.6, label=label)
     ax.set_xlabel("round")
@@ -224,6 +229,7 @@ def dashboard_figure(
     `rewards` holds one row per payout method and client (`comparison.parquet`).
     """
     model, agents = tables["model"], tables["agents"]
+    rounds_only = model[model["round"] >= 1]  # without the genesis row
     scenario = manifest["scenario"]
     pay_by = scenario["fl"]["contribution"]["pay_by"]
     labels = client_labels(manifest)
@@ -238,8 +244,8 @@ def dashboard_figure(
     _pct_equal_panel(fig.add_subplot(grid[0, :2]), rewards, labels, colours)
     _share_scatter(fig.add_subplot(grid[0, 2]), own, labels, colours, pay_by)
     _price_panel(fig.add_subplot(grid[1, 0]), model, manifest, labels, colours)
-    _accuracy_panel(fig.add_subplot(grid[1, 1]), model)
-    _participation_panel(fig.add_subplot(grid[1, 2]), model, len(labels), colours)
+    _accuracy_panel(fig.add_subplot(grid[1, 1]), rounds_only)
+    _participation_panel(fig.add_subplot(grid[1, 2]), rounds_only, len(labels), colours)
     _investor_panel(fig.add_subplot(grid[2, 0]), final)
     _lp_panel(fig.add_subplot(grid[2, 1]), agents)
     _treasury_panel(fig.add_subplot(grid[2, 2]), model)

@@ -1,0 +1,350 @@
+"""The `simfl` command line: exit statuses, messages, results folders, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simfl import cli
+from simfl.errors import UserError
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+MALFORMED = Path(__file__).resolve().parent / "malformed"
+SIMFL = Path(sys.executable).parent / "simfl"  # the console script of this environment
+SMALL = [
+    "--set",
+    "rounds=2",
+    "--set",
+    "fl.contribution.methods=[size,loo,cgsv]",
+    "--set",
+    "fl.contribution.pay_by=loo",
+]
+PARQUETS = ("model", "agents", "scores", "events", "comparison")
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory) -> tuple[Path, str]:
+    """One in-process `simfl run` of quickstart with small overrides (shared by tests)."""
+    out = tmp_path_factory.mktemp("results")
+    status = cli.main(["run", str(QUICKSTART), *SMALL, "--out", str(out), "--quiet"])
+    assert status == 0
+    (folder,) = [p for p in out.iterdir()]
+    return folder, folder.name
+
+
+def test_run_writes_a_complete_results_folder(first_run):
+    folder, run_id = first_run
+    assert run_id.startswith("quickstart-s42-")
+    names = {p.name for p in folder.iterdir()}
+    assert {f"{t}.parquet" for t in PARQUETS} | {"manifest.json", "dashboard.png"} <= names
+    assert "report.html" in names
+    for table in PARQUETS:
+        frame = pd.read_parquet(folder / f"{table}.parquet")
+        assert len(frame) > 0, table
+    model = pd.read_parquet(folder / "model.parquet")
+    assert "accuracy" in model.columns and model["round"].max() == 2
+
+
+def test_manifest_is_complete(first_run):
+    folder, run_id = first_run
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["run_id"] == run_id
+    assert manifest["seed"] == 42
+    assert manifest["scenario"]["rounds"] == 2
+    assert manifest["scenario"]["fl"]["contribution"]["pay_by"] == "loo"
+    assert {"python", "simfl", "torch", "mesa", "pandas"} <= set(manifest["versions"])
+    assert manifest["timings"]["run_seconds"] > 0
+    assert "total_seconds" in manifest["timings"]
+
+
+def test_same_seed_rerun_gets_a_fresh_id_and_identical_tables(first_run, capsys):
+    folder, run_id = first_run
+    status = cli.main(
+        ["run", str(QUICKSTART), *SMALL, "--out", str(folder.parent), "--quiet", "--no-report"]
+    )
+    assert status == 0
+    again = folder.parent / f"{run_id}-2"
+    assert f"results: {again}" in capsys.readouterr().out
+    assert not (again / "dashboard.png").exists()
+    for table in PARQUETS:
+        first = (folder / f"{table}.parquet").read_bytes()
+        second = (again / f"{table}.parquet").read_bytes()
+        assert first == second, f"{table}.parquet differs between two runs with seed 42"
+
+
+def test_explicit_run_id_that_exists_is_a_user_error(first_run, capsys):
+    folder, run_id = first_run
+    args = ["run", str(QUICKSTART), *SMALL, "--out", str(folder.parent), "--run-id", run_id]
+    assert cli.main([*args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {folder} exists already; remove it or pass another --out\n"
+
+
+def test_report_redraws_dashboard_and_html(first_run, capsys):
+    folder, _ = first_run
+    (folder / "dashboard.png").unlink()
+    (folder / "report.html").unlink()
+    assert cli.main(["report", str(folder)]) == 0
+    assert (folder / "dashboard.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "report.html" in capsys.readouterr().out
+
+
+def test_report_of_a_missing_folder_is_a_user_error(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nope'}: no such folder\n"
+
+
+def test_report_of_a_folder_without_a_run_is_a_user_error(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path)]) == 2
+    assert "no complete run here" in capsys.readouterr().err
+
+
+def test_report_of_a_sweep_folder_calls_the_sweep_report(tmp_path, monkeypatch):
+    calls = []
+    fake = types.ModuleType("simfl.sweep_report")
+    fake.render_sweep_report = lambda path: calls.append(path)
+    monkeypatch.setitem(sys.modules, "simfl.sweep_report", fake)
+    (tmp_path / "sweep.json").write_text("{}")
+    assert cli.main(["report", str(tmp_path)]) == 0
+    assert calls == [tmp_path]
+
+
+def test_sweep_passes_every_flag_and_returns_its_status(tmp_path, monkeypatch):
+    seen = {}
+
+    def run_sweep(path, **kwargs):
+        seen.update(path=path, **kwargs)
+        return 3
+
+    fake = types.ModuleType("simfl.sweep")
+    fake.run_sweep = run_sweep
+    monkeypatch.setitem(sys.modules, "simfl.sweep", fake)
+    args = ["sweep", "s.yaml", "--jobs", "2", "--scheduler", "tcp://h:8786", "--out", "o"]
+    assert cli.main([*args, "--resume", "--fail-fast", "--quiet"]) == 3
+    assert seen == {
+        "path": Path("s.yaml"),
+        "jobs": 2,
+        "scheduler": "tcp://h:8786",
+        "out": Path("o"),
+        "resume": True,
+        "fail_fast": True,
+        "quiet": True,
+    }
+
+
+def test_sweep_with_zero_jobs_is_a_user_error(capsys):
+    assert cli.main(["sweep", "s.yaml", "--jobs", "0"]) == 2
+    assert capsys.readouterr().err == "error: --jobs 0: give at least 1 worker\n"
+
+
+def test_validate_prints_the_summary(capsys):
+    assert cli.main(["validate", str(QUICKSTART), "--set", "rounds=3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("quickstart: 3 rounds, 5 clients on digits (dirichlet)")
+
+
+def test_list_names_every_shipped_scenario(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        assert path.name in out
+
+
+def test_bench_runs_the_named_script(tmp_path):
+    (tmp_path / "bench_ok.py").write_text("print('fast')\n")
+    (tmp_path / "bench_bad.py").write_text("raise SystemExit(4)\n")
+    assert cli.bench_command("ok", folder=tmp_path) == 0
+    assert cli.bench_command(None, folder=tmp_path) == 4  # bench_bad runs first, fails
+    with pytest.raises(UserError, match="no benchmark 'nope'.*known: bad, ok"):
+        cli.bench_command("nope", folder=tmp_path)
+
+
+def test_bad_usage_exits_2(capsys):
+    assert cli.main(["run"]) == 2
+    assert cli.main(["frobnicate"]) == 2
+    assert "usage: simfl" in capsys.readouterr().err
+
+
+def test_internal_error_exits_1_with_a_traceback(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "validate_command", broken)
+    assert cli.main(["validate", str(QUICKSTART)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: a bug" in err
+
+
+def test_keyboard_interrupt_exits_130(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "validate_command", interrupted)
+    assert cli.main(["validate", str(QUICKSTART)]) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- malformed corpus
+
+# file in tests/malformed → a piece of the message (the full line where pinned exactly)
+CORPUS = {
+    "bad_yaml.yaml": "bad_yaml.yaml: not valid YAML at line 3, column 7: "
+    "expected ',' or '}', but got ':'",
+    "tab_indent.yaml": "not valid YAML at line 3, column 1: found character '\\t'",
+    "empty.yaml": "empty.yaml: the file is empty; a scenario is a mapping of keys",
+    "top_level_list.yaml": "the top level must be a mapping of keys (name, seed, rounds, fl, "
+    "market, ...), got list",
+    "not_utf8.yaml": "not_utf8.yaml: cannot be read",
+    "wrong_type.yaml": "error: rounds: got 'many'; input should be a valid integer, "
+    "unable to parse string as an integer\n",
+    "typo_key.yaml": "error: fl.clinets: unknown key — did you mean 'clients'?",
+    "unknown_section.yaml": "error: markt: unknown key — did you mean 'market'?",
+    "zero_rounds.yaml": "error: rounds: got 0; input should be greater than or equal to 1\n",
+    "fee_out_of_range.yaml": "error: market.pool.fee_bps: got 2000; "
+    "input should be less than or equal to 1000\n",
+    "fraction_above_one.yaml": "market.clients.fraction: got 1.5",
+    "pay_by_not_in_methods.yaml": "error: fl.contribution: pay_by='cgsv' is not among methods "
+    "['size', 'loo']; add it there\n",
+    "unknown_dataset.yaml": "fl.dataset: got 'imagenet'; must be one of 'digits'",
+    "behaviour_unknown_client.yaml": "behaviours name clients [12] but clients=5",
+    "exact_shapley_too_many.yaml": "exact_shapley needs clients <= 14 (got 20)",
+    "mnist_without_data_dir.yaml": "dataset='mnist' needs data_dir",
+    "investor_without_strategy.yaml": "error: market.investors.0.strategy: got nothing; "
+    "field required\n",
+    "three_problems.yaml": "three_problems.yaml: 3 problem(s)",
+    "compare_not_computed.yaml": "compare lists ['tmc_shapley']",
+    "bad_name.yaml": "name: got 'has spaces'; string should match pattern",
+}
+
+
+def _assert_user_error(args: list[str], expected: str, out: Path, capsys) -> str:
+    status = cli.main([*args, "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 2, captured.err
+    assert expected in captured.err
+    assert "Traceback" not in captured.err
+    assert all(line.startswith("error: ") for line in captured.err.splitlines())
+    assert captured.out == ""
+    assert not out.exists() or not any(out.iterdir()), "a failed run left results behind"
+    return captured.err
+
+
+def test_corpus_covers_every_malformed_file():
+    assert set(CORPUS) == {p.name for p in MALFORMED.glob("*.yaml")}
+    assert len(CORPUS) >= 15
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_malformed_scenario_exits_2_and_writes_nothing(name, tmp_path, capsys):
+    _assert_user_error(["run", str(MALFORMED / name)], CORPUS[name], tmp_path / "out", capsys)
+
+
+@pytest.mark.parametrize("name", ["typo_key.yaml", "three_problems.yaml", "empty.yaml"])
+def test_validate_rejects_malformed_scenarios(name, capsys):
+    assert cli.main(["validate", str(MALFORMED / name)]) == 2
+    assert CORPUS[name] in capsys.readouterr().err
+
+
+def test_all_problems_are_reported_at_once(tmp_path, capsys):
+    err = _assert_user_error(
+        ["run", str(MALFORMED / "three_problems.yaml")], "3 problem(s)", tmp_path / "o", capsys
+    )
+    assert err.splitlines()[1:] == [
+        "error: seed: got 'lots'; input should be a valid integer, unable to parse string as "
+        "an integer",
+        "error: rounds: got -3; input should be greater than or equal to 1",
+        "error: fl.clients: got 1; input should be greater than or equal to 2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--set", "rounds"], "error: --set 'rounds': write it as key.path=value\n"),
+        (["--set", "fl.clinets=3"], "fl.clinets: unknown key — did you mean 'clients'?"),
+        (["--set", "rounds=zero"], "rounds: got 'zero'"),
+        (["--set", "market.investors.9.count=1"], "--set market.investors.9: '9' is not an index"),
+        (["--seed", "-1"], "error: seed: got -1; input should be greater than or equal to 0\n"),
+    ],
+    ids=["no-equals", "typo", "wrong-type", "bad-index", "negative-seed"],
+)
+def test_bad_command_line_values_exit_2(args, expected, tmp_path, capsys):
+    _assert_user_error(["run", str(QUICKSTART), *args], expected, tmp_path / "out", capsys)
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    missing = tmp_path / "nope.yaml"
+    _assert_user_error(["run", str(missing)], f"{missing}: no such file", tmp_path / "o", capsys)
+
+
+def test_directory_instead_of_a_file_exits_2(tmp_path, capsys):
+    expected = f"{MALFORMED}: is a directory; give the path of a .yaml file"
+    _assert_user_error(["run", str(MALFORMED)], expected, tmp_path / "out", capsys)
+
+
+# ------------------------------------------------------------- real subprocesses
+
+
+def test_console_script_runs_quickstart(tmp_path):
+    out = tmp_path / "results"
+    done = subprocess.run(
+        [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--out", str(out), "--no-report"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "2/2" in done.stderr  # the progress bar went to stderr
+    (folder,) = list(out.iterdir())
+    assert done.stdout == f"results: {folder}\n"
+
+
+def test_console_script_user_error_has_no_traceback(tmp_path):
+    done = subprocess.run(
+        [str(SIMFL), "validate", str(MALFORMED / "typo_key.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "did you mean 'clients'?" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
+    out = tmp_path / "results"
+    process = subprocess.Popen(
+        [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=50", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        seen = b""
+        deadline = time.monotonic() + 90
+        while b"1/50" not in seen:  # the progress bar shows round 1 done
+            chunk = os.read(process.stderr.fileno(), 4096)
+            assert chunk and time.monotonic() < deadline, seen.decode(errors="replace")
+            seen += chunk
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stderr = (seen + rest).decode(errors="replace")
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted" in stderr
+    assert not out.exists() or list(out.iterdir()) == []
