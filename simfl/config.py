@@ -42,81 +42,147 @@ class Section(BaseModel):
 class SyntheticData(Section):
     """FedProx's Synthetic(alpha, beta) data set."""
 
-    alpha: Annotated[float, Field(ge=0.0)] = 0.5
-    beta: Annotated[float, Field(ge=0.0)] = 0.5
-    samples: Annotated[int, Field(ge=20)] = 3000
-    features: PositiveInt = 60
-    classes: Annotated[int, Field(ge=2)] = 10
+    alpha: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="model heterogeneity across clients"
+    )
+    beta: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="input heterogeneity across clients"
+    )
+    samples: Annotated[int, Field(ge=20)] = Field(
+        3000, description="total samples over all clients"
+    )
+    features: PositiveInt = Field(60, description="input dimension")
+    classes: Annotated[int, Field(ge=2)] = Field(10, description="number of classes")
 
 
 class Partition(Section):
     """How the training pool is split among clients (Flower's partitioner names)."""
 
-    kind: fls.PartitionKind = "iid"
-    alpha: Annotated[float, Field(gt=0.0)] = 0.5
-    min_partition_size: NonNegInt = 10
-    self_balancing: bool = False
-    num_shards_per_partition: PositiveInt = 2
-    num_classes_per_partition: PositiveInt = 2
-    sigma: Annotated[float, Field(gt=0.0)] = 1.0
+    kind: fls.PartitionKind = Field(
+        "iid",
+        description=(
+            "Flower partitioner: iid, dirichlet, inner_dirichlet, shard, pathological, "
+            "or quantity skew linear/exponential/lognormal"
+        ),
+    )
+    alpha: Annotated[float, Field(gt=0.0)] = Field(
+        0.5, description="Dirichlet concentration (dirichlet, inner_dirichlet); smaller = more skew"
+    )
+    min_partition_size: NonNegInt = Field(
+        10, description="dirichlet: resample until every client has this many"
+    )
+    self_balancing: bool = Field(
+        False, description="dirichlet: stop giving a class to clients above the average size"
+    )
+    num_shards_per_partition: PositiveInt = Field(2, description="shard: shards per client")
+    num_classes_per_partition: PositiveInt = Field(
+        2, description="pathological: classes per client"
+    )
+    sigma: Annotated[float, Field(gt=0.0)] = Field(
+        1.0, description="lognormal quantity skew spread"
+    )
 
 
 class LocalTraining(Section):
     """Local training on each selected client."""
 
-    epochs: PositiveInt = 1
-    batch_size: PositiveInt = 32
-    optimizer: Literal["sgd", "adam"] = "sgd"
-    lr: Annotated[float, Field(gt=0.0)] = 0.05
-    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
-    weight_decay: Annotated[float, Field(ge=0.0)] = 0.0
+    epochs: PositiveInt = Field(1, description="local epochs per round")
+    batch_size: PositiveInt = Field(32, description="local mini-batch size")
+    optimizer: Literal["sgd", "adam"] = Field("sgd", description="local optimizer")
+    lr: Annotated[float, Field(gt=0.0)] = Field(0.05, description="local learning rate")
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.0, description="SGD momentum")
+    weight_decay: Annotated[float, Field(ge=0.0)] = Field(0.0, description="L2 penalty")
 
 
 class Strategy(Section):
     """Server aggregation rule and its parameters."""
 
-    name: fls.StrategyName = "fedavg"
-    proximal_mu: Annotated[float, Field(ge=0.0)] = 0.01
-    server_lr: Annotated[float, Field(gt=0.0)] = 1.0
-    server_momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
-    beta1: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
-    beta2: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.99
-    tau: Annotated[float, Field(gt=0.0)] = 1e-3
-    trim_fraction: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1
-    krum_byzantine: NonNegInt = 1
+    name: fls.StrategyName = Field(
+        "fedavg", description="aggregation rule (`strategy: fedprox` shorthand)"
+    )
+    proximal_mu: Annotated[float, Field(ge=0.0)] = Field(
+        0.01, description="fedprox: proximal term μ"
+    )
+    server_lr: Annotated[float, Field(gt=0.0)] = Field(
+        1.0, description="fedavgm, fedadam: server learning rate"
+    )
+    server_momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.9, description="fedavgm: server momentum"
+    )
+    beta1: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.9, description="fedadam: first-moment decay"
+    )
+    beta2: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.99, description="fedadam: second-moment decay"
+    )
+    tau: Annotated[float, Field(gt=0.0)] = Field(1e-3, description="fedadam: adaptivity")
+    trim_fraction: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
+        0.1, description="trimmed_mean: fraction cut at each end"
+    )
+    krum_byzantine: NonNegInt = Field(1, description="krum: assumed number of Byzantine clients f")
 
 
 class Sampling(Section):
     """Client selection per round."""
 
-    fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
-    min_clients: PositiveInt = 1
+    fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        1.0, description="share of willing clients selected per round"
+    )
+    min_clients: PositiveInt = Field(1, description="at least this many selected (if willing)")
 
 
 class Behaviour(Section):
     """How one client behaves."""
 
-    kind: fls.BehaviourKind = "honest"
-    scale: Annotated[float, Field(gt=0.0)] = 1.0
-    fraction: Probability = 0.5
-    start_round: PositiveInt = 3
-    noise_multiplier: Annotated[float, Field(ge=0.0)] = 1.0
+    kind: fls.BehaviourKind = Field(
+        "honest",
+        description=(
+            "honest, free riders (plain, disguised, delta, dynamic), label_flip, "
+            "sign_flip, scaled, noisy_labels"
+        ),
+    )
+    scale: Annotated[float, Field(gt=0.0)] = Field(
+        1.0, description="sign_flip, scaled: update multiplier"
+    )
+    fraction: Probability = Field(0.5, description="noisy_labels: share of labels replaced")
+    start_round: PositiveInt = Field(3, description="free_rider_dynamic: first round it free-rides")
+    noise_multiplier: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="free_rider_disguised: noise norm / honest update norm"
+    )
 
 
 class Contribution(Section):
     """Contribution scores computed each round; `pay_by` drives the payouts."""
 
-    methods: tuple[fls.ContributionMethod, ...] = ("size", "loo", "exact_shapley", "cgsv")
-    pay_by: fls.ContributionMethod = "exact_shapley"
-    utility: Literal["accuracy", "neg_loss"] = "accuracy"
-    mode: Literal["MR", "OR"] = "MR"
-    permutations: PositiveInt = 50
-    antithetic: bool = False
-    truncation_tolerance: Annotated[float, Field(ge=0.0)] = 0.01
-    between_round_tolerance: Annotated[float, Field(ge=0.0)] = 0.005
-    gtg_max_permutations: PositiveInt = 30
-    gtg_convergence: Annotated[float, Field(gt=0.0)] = 0.05
-    cgsv_alpha: Probability = 0.8
+    methods: tuple[fls.ContributionMethod, ...] = Field(
+        ("size", "loo", "exact_shapley", "cgsv"),
+        description="scores computed every round (all land in scores.parquet)",
+    )
+    pay_by: fls.ContributionMethod = Field(
+        "exact_shapley", description="the method whose scores drive payouts; must be in methods"
+    )
+    utility: Literal["accuracy", "neg_loss"] = Field(
+        "accuracy", description="v(S): validation accuracy or −loss of coalition S's aggregate"
+    )
+    mode: Literal["MR", "OR"] = Field(
+        "MR",
+        description="MR: per-round scores; OR: one-round reconstruction from accumulated updates",
+    )
+    permutations: PositiveInt = Field(
+        50, description="mc_shapley, tmc_shapley: permutations per round"
+    )
+    antithetic: bool = Field(False, description="mc_shapley: antithetic permutation pairs")
+    truncation_tolerance: Annotated[float, Field(ge=0.0)] = Field(
+        0.01, description="tmc, gtg: within-round truncation (utility units)"
+    )
+    between_round_tolerance: Annotated[float, Field(ge=0.0)] = Field(
+        0.005, description="gtg: skip a round whose total gain is below"
+    )
+    gtg_max_permutations: PositiveInt = Field(30, description="gtg: permutation cap per round")
+    gtg_convergence: Annotated[float, Field(gt=0.0)] = Field(
+        0.05, description="gtg: stop when the mean relative change is below"
+    )
+    cgsv_alpha: Probability = Field(0.8, description="cgsv: EMA weight on past reputation")
 
     @field_validator("methods")
     @classmethod
@@ -139,19 +205,42 @@ class Contribution(Section):
 class FL(Section):
     """The federated-learning engine: data, model, clients, training, contribution."""
 
-    dataset: fls.DatasetName = "digits"
-    data_dir: str | None = None
-    validation_size: Annotated[int, Field(ge=10)] = 360
-    max_train_samples: Annotated[int, Field(ge=10)] | None = None
+    dataset: fls.DatasetName = Field(
+        "digits",
+        description=(
+            "digits (bundled, fast) | fashion-mnist (Debian package) | mnist, cifar10 "
+            "(your local files) | synthetic"
+        ),
+    )
+    data_dir: str | None = Field(
+        None, description="mnist, cifar10: folder holding your local files"
+    )
+    validation_size: Annotated[int, Field(ge=10)] = Field(
+        360, description="server validation samples split off with the seed"
+    )
+    max_train_samples: Annotated[int, Field(ge=10)] | None = Field(
+        None, description="subsample the training pool (speed)"
+    )
     synthetic: SyntheticData = SyntheticData()
-    model: fls.ModelName = "mlp"
-    hidden: PositiveInt = 32
-    clients: Annotated[int, Field(ge=2, le=1000)] = 10
+    model: fls.ModelName = Field(
+        "mlp", description="logistic regression, one-hidden-layer MLP, or small CNN"
+    )
+    hidden: PositiveInt = Field(
+        32, description="MLP hidden width; CNN channels of the first conv layer"
+    )
+    clients: Annotated[int, Field(ge=2, le=1000)] = Field(
+        10, description="number of FL clients (= client tokens)"
+    )
     partition: Partition = Partition()
     local: LocalTraining = LocalTraining()
     strategy: Strategy = Strategy()
     sampling: Sampling = Sampling()
-    behaviours: dict[NonNegInt, Behaviour] = Field(default_factory=dict)
+    behaviours: dict[NonNegInt, Behaviour] = Field(
+        default_factory=dict,
+        description=(
+            "client index → behaviour (`{8: free_rider}` shorthand); unlisted clients are honest"
+        ),
+    )
     contribution: Contribution = Contribution()
 
     @field_validator("behaviours", mode="before")
@@ -227,17 +316,28 @@ def _to_dataclass(cls: type, data: dict[str, Any]) -> Any:
 class SyntheticScores(Section):
     """Parametrised score process for pure market studies (no training)."""
 
-    quality: list[Annotated[float, Field(ge=0.0)]] | None = None  # per client; None: drawn
-    noise: Annotated[float, Field(ge=0.0)] = 0.1  # sd of per-round noise, relative
-    start_accuracy: Probability = 0.3
-    final_accuracy: Probability = 0.9
+    quality: list[Annotated[float, Field(ge=0.0)]] | None = Field(
+        None, description="per client; None: drawn"
+    )
+    noise: Annotated[float, Field(ge=0.0)] = Field(
+        0.1, description="sd of per-round noise, relative"
+    )
+    start_accuracy: Probability = Field(0.3, description="reported accuracy in round 1")
+    final_accuracy: Probability = Field(0.9, description="accuracy approached geometrically")
 
 
 class Scores(Section):
     """Where the per-round contribution scores come from."""
 
-    source: Literal["fl", "replay", "synthetic"] = "fl"
-    replay_dir: str | None = None  # a results/<run-id>/ folder, for source=replay
+    source: Literal["fl", "replay", "synthetic"] = Field(
+        "fl",
+        description=(
+            "fl: real training; replay: an earlier run's trajectory; synthetic: a score process"
+        ),
+    )
+    replay_dir: str | None = Field(
+        None, description="a results/<run-id>/ folder, for source=replay"
+    )
     synthetic: SyntheticScores = SyntheticScores()
 
     @model_validator(mode="after")
@@ -253,28 +353,61 @@ class Scores(Section):
 class Pool(Section):
     """Genesis seeding and fees of every CST_i/BASE pool (same for all clients)."""
 
-    fee_bps: Annotated[int, Field(ge=0, le=1000)] = 30
-    seed_base: Annotated[float, Field(gt=0.0)] = 10_000.0  # whole BASE per pool
-    seed_tokens: Annotated[float, Field(gt=0.0)] = 10_000.0  # whole CST_i per pool
-    protocol_fee: bool = False  # Uniswap's feeTo: 1/6 of fees to the treasury
+    fee_bps: Annotated[int, Field(ge=0, le=1000)] = Field(
+        30, description="swap fee in basis points (30 = Uniswap v2's 0.3%)"
+    )
+    seed_base: Annotated[float, Field(gt=0.0)] = Field(10_000.0, description="whole BASE per pool")
+    seed_tokens: Annotated[float, Field(gt=0.0)] = Field(
+        10_000.0, description="whole CST_i per pool"
+    )
+    protocol_fee: bool = Field(False, description="Uniswap's feeTo: 1/6 of fees to the treasury")
 
 
 class Schedule(Section):
     """An amount per round: constant, decaying, or tied to the model's accuracy."""
 
-    kind: Literal["constant", "decaying", "accuracy", "accuracy_gain"] = "constant"
-    amount: TokenAmount = 1000.0  # whole tokens per round (at accuracy 1 for accuracy kinds)
-    decay: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9  # decaying: amount·decay^(t-1)
+    kind: Literal["constant", "decaying", "accuracy", "accuracy_gain"] = Field(
+        "constant",
+        description=(
+            "constant, decaying, accuracy (× model accuracy), accuracy_gain (× accuracy gain)"
+        ),
+    )
+    amount: TokenAmount = Field(
+        1000.0, description="whole tokens per round (at accuracy 1 for accuracy kinds)"
+    )
+    decay: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.9, description="decaying: amount·decay^(t-1)"
+    )
 
 
 class Reward(Section):
     """How contribution weights become payouts (DESIGN.md, 'The mechanism')."""
 
-    mode: Literal["direct", "mint", "buyback", "hybrid"] = "hybrid"
-    emission: Schedule = Schedule()  # CST minted per round (mint, hybrid)
-    revenue: Schedule = Schedule()  # BASE earned and paid per round (direct, buyback, hybrid)
-    bought_back: Literal["burn", "forward"] = "burn"
-    reputation: Probability = 0.0  # EMA weight on past weights; 0 = this round only
+    mode: Literal["direct", "mint", "buyback", "hybrid"] = Field(
+        "hybrid",
+        description=(
+            "direct (BASE to clients, the baseline) | mint (CST_i to clients) | "
+            "buyback (BASE buys CST_i) | hybrid (mint + buyback)"
+        ),
+    )
+    emission: Schedule = Field(
+        Schedule(), description="CST minted per round (mint, hybrid); a number means constant"
+    )
+    revenue: Schedule = Field(
+        Schedule(),
+        description=(
+            "BASE earned and paid per round (direct, buyback, hybrid); a number means constant"
+        ),
+    )
+    bought_back: Literal["burn", "forward"] = Field(
+        "burn",
+        description=(
+            "what the federation does with bought-back CST_i: burn, or forward to the client"
+        ),
+    )
+    reputation: Probability = Field(
+        0.0, description="EMA weight on past weights; 0 = this round only"
+    )
 
     @field_validator("emission", "revenue", mode="before")
     @classmethod
@@ -288,45 +421,76 @@ class Reward(Section):
 class Treasury(Section):
     """The federation's BASE treasury."""
 
-    initial: TokenAmount = 0.0  # whole BASE held before round 1 (revenue adds to it)
+    initial: TokenAmount = Field(
+        0.0, description="whole BASE held before round 1 (revenue adds to it)"
+    )
 
 
 class Clients(Section):
     """What FL clients do with their tokens, and what taking part costs them."""
 
-    policy: Literal["hold", "sell_fraction", "sell_above_price", "sell_to_fund"] = "hold"
-    fraction: Probability = 0.5  # sell_fraction: share of holdings sold each round
-    price_threshold: Annotated[float, Field(gt=0.0)] = 1.2  # sell_above_price: × genesis price
-    endowment: TokenAmount = 0.0  # whole BASE each client starts with
-    token_endowment: TokenAmount = 0.0  # whole CST_i each client holds of its own at genesis
-    cost_per_round: TokenAmount = 0.0  # whole BASE a round of training costs
-    opt_out: bool = False  # skip rounds whose expected reward is below the cost
-    memory: PositiveInt = 3  # rounds of payouts that form the expected reward
-    rejoin_after: PositiveInt = 3  # an opted-out client retries after this many rounds
+    policy: Literal["hold", "sell_fraction", "sell_above_price", "sell_to_fund"] = Field(
+        "hold",
+        description=(
+            "what a client does with its tokens: hold, sell_fraction, "
+            "sell_above_price, sell_to_fund (sells to pay its training cost)"
+        ),
+    )
+    fraction: Probability = Field(
+        0.5, description="sell_fraction: share of holdings sold each round"
+    )
+    price_threshold: Annotated[float, Field(gt=0.0)] = Field(
+        1.2, description="sell_above_price: × genesis price"
+    )
+    endowment: TokenAmount = Field(0.0, description="whole BASE each client starts with")
+    token_endowment: TokenAmount = Field(
+        0.0, description="whole CST_i each client holds of its own at genesis"
+    )
+    cost_per_round: TokenAmount = Field(0.0, description="whole BASE a round of training costs")
+    opt_out: bool = Field(False, description="skip rounds whose expected reward is below the cost")
+    memory: PositiveInt = Field(3, description="rounds of payouts that form the expected reward")
+    rejoin_after: PositiveInt = Field(
+        3, description="an opted-out client retries after this many rounds"
+    )
 
 
 class InvestorGroup(Section):
     """A group of third-party investors sharing one strategy."""
 
-    strategy: Literal["noise", "momentum", "value", "index", "buyback_frontrunner"]
-    count: NonNegInt = 10
-    budget: TokenAmount = 1000.0  # whole BASE each
-    activity: Probability = 0.3  # chance to act in a substep
-    trade_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1  # of budget per trade
-    max_position: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5  # of budget in one token
-    max_slippage_bps: Annotated[int, Field(ge=1, le=10_000)] = 300
-    lookback: PositiveInt = 3  # momentum / value: rounds looked back
-    threshold: Annotated[float, Field(ge=0.0)] = 0.1  # value: relative mispricing to act on
+    strategy: Literal["noise", "momentum", "value", "index", "buyback_frontrunner"] = Field(
+        description="noise, momentum, value (contribution-informed), index (equal-weight buy "
+        "and hold), buyback_frontrunner (buys announced buy-backs, sells after)"
+    )
+    count: NonNegInt = Field(10, description="investors in the group")
+    budget: TokenAmount = Field(1000.0, description="whole BASE each")
+    activity: Probability = Field(0.3, description="chance to act in a substep")
+    trade_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.1, description="of budget per trade"
+    )
+    max_position: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.5, description="of budget in one token"
+    )
+    max_slippage_bps: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        300, description="orders are capped so fee + price impact stay within this"
+    )
+    lookback: PositiveInt = Field(3, description="momentum / value: rounds looked back")
+    threshold: Annotated[float, Field(ge=0.0)] = Field(
+        0.1, description="value: relative mispricing to act on"
+    )
 
 
 class LiquidityProviderGroup(Section):
     """A group of liquidity providers."""
 
-    count: NonNegInt = 2
-    budget: TokenAmount = 5000.0  # whole BASE each, spread over all pools
-    deploy: Probability = 0.5  # share of budget added at genesis; the rest waits
-    add_yield: Annotated[float, Field(ge=0.0)] = 0.002  # add when last round's fee yield ≥
-    withdraw_loss: Annotated[float, Field(ge=0.0)] = 0.2  # leave a pool when IL beyond
+    count: NonNegInt = Field(2, description="liquidity providers in the group")
+    budget: TokenAmount = Field(5000.0, description="whole BASE each, spread over all pools")
+    deploy: Probability = Field(0.5, description="share of budget added at genesis; the rest waits")
+    add_yield: Annotated[float, Field(ge=0.0)] = Field(
+        0.002, description="add when last round's fee yield ≥"
+    )
+    withdraw_loss: Annotated[float, Field(ge=0.0)] = Field(
+        0.2, description="leave a pool when IL beyond"
+    )
 
 
 class Market(Section):
@@ -336,20 +500,36 @@ class Market(Section):
     reward: Reward = Reward()
     treasury: Treasury = Treasury()
     clients: Clients = Clients()
-    investors: list[InvestorGroup] = Field(default_factory=list)
-    liquidity_providers: list[LiquidityProviderGroup] = Field(default_factory=list)
-    substeps: NonNegInt = 10
+    investors: list[InvestorGroup] = Field(
+        default_factory=list, description="groups of third-party investors"
+    )
+    liquidity_providers: list[LiquidityProviderGroup] = Field(
+        default_factory=list, description="groups of liquidity providers"
+    )
+    substeps: NonNegInt = Field(10, description="trading substeps after each payout")
 
 
 class Scenario(Section):
     """One simfl experiment: FL engine, score source and market, run for `rounds` steps."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = "scenario"
-    description: str = ""
-    seed: NonNegInt = 42
-    rounds: Annotated[int, Field(ge=1, le=10_000)] = 10
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = Field(
+        "scenario", description="run-id prefix: letters, digits, _ . -"
+    )
+    description: str = Field("", description="one line shown by `simfl list`")
+    seed: NonNegInt = Field(
+        42, description="seeds everything: FL stream and market (Mesa's model.rng)"
+    )
+    rounds: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        10, description="FL rounds = model steps"
+    )
     # payout methods to compare: one market per method on the run's one FL trajectory
-    compare: tuple[fls.ContributionMethod, ...] = ()
+    compare: tuple[fls.ContributionMethod, ...] = Field(
+        (),
+        description=(
+            "payout methods to compare: one market per method on the run's one FL "
+            "trajectory (comparison.parquet)"
+        ),
+    )
     fl: FL = FL()
     scores: Scores = Scores()
     market: Market = Market()
@@ -577,3 +757,81 @@ def describe(scenario: Scenario) -> str:
         f"{fl.contribution.pay_by}, reward {market.reward.mode}, {investors} investors, "
         f"{lps} liquidity providers"
     )
+
+
+# -------------------------------------------------------------------- reference
+
+
+def reference_rows(
+    model: type[BaseModel] | None = None, prefix: str = ""
+) -> list[tuple[str, str, str, str]]:
+    """(dotted key, allowed values, default, meaning) for every scenario key, in order."""
+    model = model or Scenario
+    rows: list[tuple[str, str, str, str]] = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        nested = _first_model(field.annotation)
+        is_list = "list[" in str(field.annotation) or "dict[" in str(field.annotation)
+        if nested is not None and not is_list:
+            rows.append((key, "section", "", (nested.__doc__ or "").strip().splitlines()[0]))
+            rows += reference_rows(nested, f"{key}.")
+            continue
+        allowed = _allowed(field)
+        default = "" if field.is_required() else _shown_default(field)
+        rows.append((key, allowed, default, field.description or ""))
+        if nested is not None:
+            item = f"{key}[]" if "list[" in str(field.annotation) else f"{key}.<client>"
+            rows += reference_rows(nested, f"{item}.")
+    return rows
+
+
+def _allowed(field: Any) -> str:
+    """The field's type as a reader wants it: `int (>= 1)`, `one of [...]`, `str | None`."""
+    import re
+
+    signs = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+    def bounds(metadata: str) -> str:
+        found = re.findall(r"(ge|gt|le|lt)=([-\d.e]+)", metadata)
+        return ", ".join(f"{signs[k]} {v}" for k, v in found)
+
+    text = str(field.annotation).replace("typing.", "")
+    text = re.sub(r"simfl\.[\w.]+\.|<class '(\w+)'>", r"\1", text)
+    text = re.sub(
+        r"Annotated\[(\w+), FieldInfo\(.*?metadata=\[(.*?)\]\)\]",
+        lambda m: f"{m.group(1)} ({bounds(m.group(2))})",
+        text,
+    )
+    text = re.sub(r"Optional\[(.*)\]", r"\1 | None", text)
+    text = text.replace("Literal[", "one of [")
+    own = ", ".join(
+        f"{signs[attr]} {getattr(meta, attr)}"
+        for meta in field.metadata
+        for attr in signs
+        if getattr(meta, attr, None) is not None
+    )
+    patterns = [f"matches {m.pattern}" for m in field.metadata if getattr(m, "pattern", None)]
+    extra = ", ".join(filter(None, [own, *patterns]))
+    return text + (f" ({extra})" if extra else "")
+
+
+def _shown_default(field: Any) -> str:
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, BaseModel):
+        return ""
+    return json_dumps(default)
+
+
+def json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value) if not isinstance(value, tuple) else json.dumps(list(value))
+
+
+def reference_markdown() -> str:
+    """The scenario reference as a Markdown table (README's 'Scenario reference')."""
+    lines = ["| key | allowed | default | meaning |", "| --- | --- | --- | --- |"]
+    for key, allowed, default, meaning in reference_rows():
+        cell = allowed.replace("|", "\\|")
+        lines.append(f"| `{key}` | {cell} | {default} | {meaning} |")
+    return "\n".join(lines) + "\n"
