@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.nn.utils import parameters_to_vector
 
-from simfl.errors import UserError
+from simfl.errors import PartitionError, UserError
 from simfl.fl.behaviours import SubmitContext, make_behaviour
 from simfl.fl.contribution import GAME_METHODS, ContributionScorer, RoundGame, UtilityEvaluator
 from simfl.fl.datasets import load_dataset
@@ -82,6 +82,12 @@ class FederatedTraining:
         data = load_dataset(settings, rng)
         if data.client_of is not None:  # synthetic: its natural per-client split
             parts = [np.flatnonzero(data.client_of == k) for k in range(n)]
+            empty = [k for k, p in enumerate(parts) if len(p) == 0]
+            if empty:
+                raise PartitionError(
+                    f"synthetic: client(s) {empty} hold no training samples after the "
+                    "validation split / max_train_samples; raise synthetic.samples"
+                )
         else:
             parts = partition(data.y_train, n, settings.partition, rng)
         self._behaviours = [make_behaviour(settings.behaviours.get(i, BehaviourSettings()))
