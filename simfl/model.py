@@ -110,11 +110,15 @@ class FederationMarket(mesa.Model):
         self.ledger = Ledger()
         self.base = self.ledger.register_token("BASE")
         self.tokens = [self.ledger.register_token(f"CST_{i}") for i in range(self.n_clients)]
+        # live read-only balance maps: the market's hot path reads these directly
+        self.base_book = self.ledger.balances_of(self.base)
+        self.books = [self.ledger.balances_of(token) for token in self.tokens]
         fee_to = Federation.account if market.pool.protocol_fee else None
         self.pools = [
             ConstantProductPool(self.ledger, token, self.base, market.pool.fee_bps, fee_to)
             for token in self.tokens
         ]
+        self.lp_books = [self.ledger.balances_of(pool.lp_token) for pool in self.pools]
         seed_base = self.to_units(market.pool.seed_base)
         seed_tokens = self.to_units(market.pool.seed_tokens)
         self.genesis_price = seed_base / seed_tokens
@@ -288,12 +292,14 @@ class FederationMarket(mesa.Model):
         Tokens are marked at the pool's spot price (rounded down) and at what selling
         them into their pool would fetch; LP shares at their pro-rata reserves.
         """
-        ledger, base = self.ledger, self.base
-        spot = liquidation = ledger.balance(base, account)
-        for pool, token in zip(self.pools, self.tokens):
+        base = self.base
+        spot = liquidation = self.base_book.get(account, 0)
+        for pool, token, book, lp_book in zip(self.pools, self.tokens, self.books, self.lp_books):
+            held = book.get(account, 0)
+            shares = lp_book.get(account, 0)
+            if not held and not shares:
+                continue
             reserve_base, reserve_token = pool.reserve_of(base), pool.reserve_of(token)
-            held = ledger.balance(token, account)
-            shares = ledger.balance(pool.lp_token, account)
             if shares:
                 supply = pool.total_liquidity
                 base_part = reserve_base * shares // supply
@@ -367,7 +373,7 @@ class FederationMarket(mesa.Model):
 
     def events_frame(self) -> pd.DataFrame:
         """Every ledger event with the step it happened in (0 = genesis); exact int amounts."""
-        events = self.ledger.events
+        events = self.ledger.event_rows()
         marks = self.event_marks
         steps = [bisect.bisect_right(marks, seq) - 1 for seq in range(len(events))]
         frame = pd.DataFrame(events, columns=list(Ledger.EVENT_FIELDS))

@@ -82,10 +82,10 @@ class Trader(Reporting, mesa.Agent):
         return self.model  # type: ignore[return-value]
 
     def token_balance(self, index: int) -> int:
-        return self.market.ledger.balance(self.market.tokens[index], self.account)
+        return self.market.books[index].get(self.account, 0)
 
     def base_balance(self) -> int:
-        return self.market.ledger.balance(self.market.base, self.account)
+        return self.market.base_book.get(self.account, 0)
 
     def max_order(self, reserve_in: int, fee_bps: int) -> int:
         """Largest input whose fee plus price impact stays within the slippage limit.
@@ -368,8 +368,8 @@ class Investor(Trader):
 
     def position(self) -> rules.Position:
         scale = self.market.base_unit
-        ledger = self.market.ledger
-        tokens = tuple(ledger.balance(t, self.account) / scale for t in self.market.tokens)
+        account = self.account
+        tokens = tuple(book.get(account, 0) / scale for book in self.market.books)
         return rules.Position(self.base_balance() / scale, self.budget / scale, tokens)
 
     def decide(self) -> list[rules.Order]:
@@ -408,7 +408,7 @@ class Investor(Trader):
 
     def trade(self) -> None:
         if self.strategy == "buyback_frontrunner" and not any(
-            self.token_balance(i) for i in range(self.market.n_clients)
+            book.get(self.account) for book in self.market.books
         ):
             return  # it only unwinds in the trading phase; buying happens in front_run
         if (
