@@ -15,6 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
+from simfl.errors import ContributionError
+
 Value = Callable[[frozenset[int]], float]
 BatchValue = Callable[[np.ndarray], np.ndarray]  # int64 masks -> float64 values
 
@@ -205,14 +207,19 @@ def gtg_from_game(
 # ---------------------------------------------------------------------------- public API
 
 
-def exact_shapley(n_players: int, value: Value) -> list[float]:
+def exact_shapley(n_players: int, value: Value, max_players: int = 20) -> list[float]:
     """Exact Shapley values φ_i = Σ_{S ⊆ N\\{i}} |S|!(n-|S|-1)!/n! (v(S ∪ {i}) - v(S))
     (Shapley 1953). Cost: 2^n evaluations of `value` (each coalition once, v(∅) included).
-    Assumes nothing of the game; practical up to n ≈ 20.
+    Assumes nothing of the game; refuses n > `max_players` with ContributionError.
 
     >>> exact_shapley(2, lambda s: float(len(s) == 2))
     [0.5, 0.5]
     """
+    if n_players > max_players:
+        raise ContributionError(
+            f"exact_shapley with {n_players} players needs 2^{n_players} evaluations; "
+            f"refused above max_players={max_players}: use monte_carlo_shapley"
+        )
     return exact_from_game(game_from_value(n_players, value)).tolist()
 
 

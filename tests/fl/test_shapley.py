@@ -145,3 +145,10 @@ def test_gtg_between_round_truncation_returns_zeros_after_two_evaluations():
 
     assert gtg_shapley(5, flat, np.random.default_rng(0), between_tolerance=0.01) == [0.0] * 5
     assert len(calls) == 2
+
+
+def test_exact_shapley_refuses_too_many_players():
+    from simfl.errors import ContributionError
+
+    with pytest.raises(ContributionError, match="refused above max_players=20"):
+        exact_shapley(21, lambda s: 0.0)
