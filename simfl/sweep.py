@@ -19,6 +19,9 @@ the traceback (atomically; `read_manifest` does not count it as complete); the s
 on unless `fail_fast`. `resume=True` skips runs whose manifest is complete, removes
 stale `.tmp-*` folders and redoes the rest; the sweep file must resolve to the same
 design (checked by digest).
+
+Scripts that call `run_sweep` need an `if __name__ == "__main__":` guard: forkserver
+workers import the main module, as with multiprocessing's spawn.
 """
 
 from __future__ import annotations
@@ -260,24 +263,39 @@ def run_sweep(
                disable=quiet, file=sys.stderr, unit="run")  # fmt: skip
     pool = _DaskPool(scheduler) if scheduler else _LocalPool(jobs) if todo else None
     stopped = False
+    futures: dict[Any, RunSpec] = {}
+    pending: set[Any] = set()
+
+    def submit(spec: RunSpec) -> None:
+        try:
+            future = pool.submit(task(spec))
+        except Exception as err:  # a broken pool: record the run as failed, go on
+            results[spec.run_id] = _failed(spec, runs_dir, err)
+            bar.update(1)
+            return
+        futures[future] = spec
+        pending.add(future)
+
     try:
-        futures = {pool.submit(task(s)): s for s in ready} if pool else {}
-        pending = set(futures)
+        for spec in ready:
+            submit(spec)
         while pending:
-            finished, pending = pool.wait(pending)
+            finished, rest = pool.wait(pending)
+            pending.clear()
+            pending.update(rest)
             for future in finished:
                 spec = futures.pop(future)
                 results[spec.run_id] = _outcome(future, spec, runs_dir)
                 bar.update(1)
                 for follower in waiting.pop(keys.get(spec.run_id) or "", []):
                     if not stopped:
-                        new = pool.submit(task(follower))
-                        futures[new] = follower
-                        pending.add(new)
+                        submit(follower)
                 if results[spec.run_id]["status"] != "complete" and fail_fast and not stopped:
                     stopped = True
                     pool.cancel(pending)
-                    pending = {f for f in pending if not f.cancelled()}
+                    kept = {f for f in pending if not f.cancelled()}
+                    pending.clear()
+                    pending.update(kept)
     finally:
         bar.close()
         if pool is not None:
@@ -306,13 +324,18 @@ def _outcome(future: Any, spec: RunSpec, runs_dir: Path) -> dict[str, Any]:
     """A worker's result; if the worker itself died, record the failure here."""
     try:
         return future.result()
-    except BaseException as err:  # BrokenProcessPool, cancelled, a killed Dask worker
-        error = f"{type(err).__name__}: {err}"
-        write_failed(runs_dir / spec.run_id, {
-            "status": "failed", "run_id": spec.run_id, "seed": spec.seed, "error": error,
-            "traceback": "".join(traceback.format_exception(err)),
-        })  # fmt: skip
-        return {"run_id": spec.run_id, "status": "failed", "error": error, "seconds": 0.0}
+    except Exception as err:  # BrokenProcessPool, a killed Dask worker
+        return _failed(spec, runs_dir, err)
+
+
+def _failed(spec: RunSpec, runs_dir: Path, err: BaseException) -> dict[str, Any]:
+    """Record a run the driver could not get a result for (its worker died)."""
+    error = f"{type(err).__name__}: {err}"
+    write_failed(runs_dir / spec.run_id, {
+        "status": "failed", "run_id": spec.run_id, "seed": spec.seed, "error": error,
+        "traceback": "".join(traceback.format_exception(err)),
+    })  # fmt: skip
+    return {"run_id": spec.run_id, "status": "failed", "error": error, "seconds": 0.0}
 
 
 # -------------------------------------------------------------------- summary
