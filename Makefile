@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: setup data test lint demo bench clean
+.PHONY: setup data test lint demo bench docs clean
 
 setup: $(STAMP) data
 
@@ -36,6 +36,9 @@ demo: setup
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+
+docs: setup
+	$(PY) -c 'from simfl.config import update_readme; update_readme()'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

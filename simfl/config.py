@@ -78,6 +78,9 @@ class Partition(Section):
     num_classes_per_partition: PositiveInt = Field(
         2, description="pathological: classes per client"
     )
+    partition_sizes: tuple[NonNegInt, ...] | None = Field(
+        None, description="inner_dirichlet: samples per client; None = as equal as possible"
+    )
     sigma: Annotated[float, Field(gt=0.0)] = Field(
         1.0, description="lognormal quantity skew spread"
     )
@@ -835,3 +838,16 @@ def reference_markdown() -> str:
         cell = allowed.replace("|", "\\|")
         lines.append(f"| `{key}` | {cell} | {default} | {meaning} |")
     return "\n".join(lines) + "\n"
+
+
+def update_readme(path: str | Path = "README.md") -> bool:
+    """Rewrite the README's scenario reference between its markers; True if it changed."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = "<!-- reference:start -->\n", "<!-- reference:end -->"
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    updated = head + start + reference_markdown() + end + tail
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text

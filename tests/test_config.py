@@ -110,3 +110,12 @@ def test_override_values_are_read_as_yaml() -> None:
 def test_override_into_a_missing_list_item_is_an_error() -> None:
     with pytest.raises(ScenarioError, match="not an index"):
         apply_overrides({"market": {"investors": []}}, {"market.investors.3.count": 1})
+
+
+def test_readme_scenario_reference_matches_the_schema() -> None:
+    from pathlib import Path
+
+    from simfl.config import reference_markdown
+
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    assert reference_markdown() in readme.read_text(encoding="utf-8"), "run `make docs`"
