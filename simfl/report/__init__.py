@@ -13,6 +13,7 @@ loss, and the treasury. Each client keeps one colour in every panel.
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ from simfl.errors import UserError
 from simfl.market.metrics import client_rewards, headline_metrics
 from simfl.report.figure import DPI, dashboard_figure
 from simfl.report.page import report_html
-from simfl.runner import read_manifest
 
 DASHBOARD = "dashboard.png"
 REPORT = "report.html"
@@ -35,8 +35,11 @@ NEEDED = ("model", "agents", "scores")
 def load_run(run_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The tables a report needs and the manifest; `UserError` if the folder is no run."""
     run_dir = Path(run_dir)
-    manifest = read_manifest(run_dir)
-    if manifest is None:
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("status") != "complete":
         raise UserError(f"{run_dir}: no complete run here (manifest.json missing or unfinished)")
     missing = [n for n in NEEDED if not (run_dir / f"{n}.parquet").is_file()]
     if missing:

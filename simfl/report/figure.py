@@ -5,6 +5,7 @@ Every panel takes the tables it draws from; each client keeps one colour through
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,8 @@ def _pct_equal_panel(ax, rewards: pd.DataFrame, labels: list[str], colours: list
             label="if sold now (liquidation)" if k == 0 else None,
         )
     ax.axhline(100, color="grey", linestyle="--", linewidth=1, label="equal payout (100%)")
-    ax.set_xticks(x, [label.replace(" ", "\n", 1) for label in labels])
+    wrapped = [label.replace(" ", "\n", 1) for label in labels]  # "C8\nfree rider ..."
+    ax.set_xticks(x, [textwrap.fill(w, 12, break_long_words=False) for w in wrapped])
     for tick, colour in zip(ax.get_xticklabels(), colours):
         tick.set_color(colour)
         tick.set_fontweight("bold")
@@ -207,6 +209,8 @@ def _treasury_panel(ax, model: pd.DataFrame) -> None:
     )
     ax.set_xlabel("round")
     ax.set_ylabel("BASE")
+    top = max(float(model["treasury_base"].max()), float(model["revenue_total"].max()), 0.0)
+    ax.set_ylim(bottom=0, top=max(1.0, top * 1.05))
     ax.set_title("Federation treasury")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -251,12 +255,14 @@ def dashboard_figure(
     _treasury_panel(fig.add_subplot(grid[2, 2]), model)
 
     fl, market = scenario["fl"], scenario["market"]
+    source = scenario.get("scores", {}).get("source", "fl")
+    data = f"{fl['dataset']} ({fl['partition']['kind']})" if source == "fl" else f"{source} scores"
     for ax in fig.axes:
         if ax.get_xlabel() == "round":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(
         f"simfl · {scenario['name']} · seed {scenario['seed']} · {scenario['rounds']} rounds · "
-        f"{fl['clients']} clients on {fl['dataset']} ({fl['partition']['kind']}) · "
+        f"{fl['clients']} clients on {data} · "
         f"reward {market['reward']['mode']}, paid by {pay_by}\n"
         f"Gini {fmt(metrics.get('gini'))} · Spearman vs {metrics.get('ground_truth', '?')} "
         f"{fmt(metrics.get('spearman'))} · free-rider share "

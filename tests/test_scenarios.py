@@ -1,0 +1,63 @@
+"""Every shipped scenario validates, documents itself and runs (with small overrides)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simfl import cli
+from simfl.config import load_yaml
+from simfl.runner import read_manifest
+
+SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+NAMES = [p.name for p in SCENARIOS]
+
+
+def test_the_issue_scenarios_are_shipped():
+    expected = {"wallstreetfeds", "free-riders", "investors", "liquidity", "buyback-vs-mint"}
+    assert {f"{e}.yaml" for e in expected} | {"quickstart.yaml"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=NAMES)
+def test_shipped_scenario_validates(path, capsys):
+    assert cli.main(["validate", str(path)]) == 0
+    summary = capsys.readouterr().out
+    assert summary.startswith(f"{load_yaml(path)['name']}: ")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in SCENARIOS if p.name != "quickstart.yaml"],
+    ids=[n for n in NAMES if n != "quickstart.yaml"],
+)
+def test_shipped_scenario_documents_itself(path):
+    text = path.read_text()
+    header = text.split("\nname:")[0]
+    assert header.startswith("#") and "Question" in header
+    assert "Expected run time" in header and "TIME" not in header
+    description = load_yaml(path)["description"]
+    assert description and "\n" not in description
+    assert path.stem == load_yaml(path)["name"]
+
+
+def smoke_overrides(path: Path) -> list[str]:
+    """Two rounds, cheap contribution methods, a data subsample: a smoke run."""
+    data = load_yaml(path)
+    sets = ["rounds=2"]
+    fl = data.get("fl", {})
+    if data.get("scores", {}).get("source", "fl") == "fl":
+        sets += ["fl.contribution.methods=[size,loo,cgsv]", "fl.contribution.pay_by=loo"]
+        if "compare" in data:
+            sets.append("compare=[size,cgsv]")
+        if fl.get("dataset") == "fashion-mnist":
+            sets.append("fl.max_train_samples=2000")
+    return [arg for s in sets for arg in ("--set", s)]
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=NAMES)
+def test_shipped_scenario_smoke_runs(path, tmp_path):
+    args = ["run", str(path), *smoke_overrides(path), "--out", str(tmp_path), "--quiet"]
+    assert cli.main([*args, "--no-report"]) == 0
+    (folder,) = list(tmp_path.iterdir())
+    assert read_manifest(folder)["scenario"]["rounds"] == 2
