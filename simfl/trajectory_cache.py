@@ -16,6 +16,8 @@ written to a unique temporary name and renamed, so two workers racing to write t
 key leave one whole, identical file. The key is a SHA-256 of the resolved `fl` section,
 the seed, the rounds, a format version and the simfl/torch versions: change any FL
 setting (or upgrade the engine) and the key changes; stale entries are never read.
+`fl.contribution.pay_by` is left out: the engine scores every listed method whichever one
+pays, so sweeping the paying method reuses one trajectory.
 """
 
 from __future__ import annotations
@@ -50,9 +52,11 @@ def cacheable(scenario: Scenario) -> bool:
 
 def trajectory_key(scenario: Scenario) -> str:
     """24 hex digits naming the trajectory of (fl section, seed, rounds, versions)."""
+    fl = scenario.fl.model_dump(mode="json")
+    del fl["contribution"]["pay_by"]  # the engine scores every method; pay_by is the market's
     data = {
         "format": FORMAT,
-        "fl": scenario.fl.model_dump(mode="json"),
+        "fl": fl,
         "seed": scenario.seed,
         "rounds": scenario.rounds,
         "simfl": _version("simfl"),

@@ -34,6 +34,8 @@ def test_key_follows_fl_seed_and_rounds_but_not_the_market():
     key = tc.trajectory_key(scenario())
     assert tc.trajectory_key(scenario(**{"market.pool.fee_bps": 5})) == key
     assert tc.trajectory_key(scenario(**{"market.reward.mode": "mint"})) == key
+    assert tc.trajectory_key(scenario(**{"fl.contribution.pay_by": "size"})) == key
+    assert tc.trajectory_key(scenario(**{"fl.contribution.methods": ["loo"]})) != key
     assert tc.trajectory_key(scenario(**{"fl.local.lr": 0.01})) != key
     assert tc.trajectory_key(scenario(seed=6)) != key
     assert tc.trajectory_key(scenario(rounds=3)) != key
