@@ -1,5 +1,8 @@
 """Exact token accounting for simfl: an integer ledger and Uniswap-v2 constant-product pools.
 
+``ledger`` (balances, journal, :func:`replay`), ``amm`` (UniswapV2Library math) and
+``pool`` (the pair). Import from here: ``from simfl.chain import ConstantProductPool``.
+
 Pure Python ints only; imports nothing but the stdlib and ``simfl.errors``.
 """
 
@@ -7,9 +10,17 @@ from simfl.chain.amm import (
     BPS,
     LOCKED_ACCOUNT,
     MINIMUM_LIQUIDITY,
+    InsufficientLiquidity,
+    ZeroAmount,
+    get_amount_in,
+    get_amount_out,
+    k_holds,
+    quote,
+)
+from simfl.chain.ledger import DuplicateToken, Ledger, UnknownToken, replay
+from simfl.chain.pool import (
     ConstantProductPool,
     InsufficientFirstDeposit,
-    InsufficientLiquidity,
     InsufficientLiquidityBurned,
     InsufficientLiquidityMinted,
     InsufficientOutputAmount,
@@ -17,13 +28,7 @@ from simfl.chain.amm import (
     KInvariantFailed,
     SlippageExceeded,
     TokenNotInPool,
-    ZeroAmount,
-    get_amount_in,
-    get_amount_out,
-    k_holds,
-    quote,
 )
-from simfl.chain.ledger import DuplicateToken, Ledger, UnknownToken
 
 __all__ = [
     "BPS",
@@ -47,4 +52,5 @@ __all__ = [
     "get_amount_out",
     "k_holds",
     "quote",
+    "replay",
 ]

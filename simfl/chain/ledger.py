@@ -1,9 +1,11 @@
 """Exact token accounting: balances, mint / burn / transfer, an event journal, invariants.
 
 Every amount is a Python ``int`` in a token's base units (``10**decimals`` base units make
-one whole token). Each state change appends exactly one event tuple to ``Ledger.events``;
-a refused operation raises before touching anything, so it changes nothing and journals
-nothing.
+one whole token). Each state change appends exactly one event to the journal,
+``Ledger.events``, a list of ``(kind, token, sender, recipient, amount)`` tuples whose
+list index is the event's ``seq``; :meth:`Ledger.event_rows` exports them with ``seq`` as
+``EVENT_FIELDS`` rows, and :func:`replay` rebuilds every balance from them. A refused
+operation raises before touching anything, so it changes nothing and journals nothing.
 
 Example:
     >>> ledger = Ledger()
@@ -14,13 +16,15 @@ Example:
     >>> ledger.holders("BASE")
     {'alice': 70, 'bob': 30}
     >>> ledger.events[-1]
+    ('transfer', 'BASE', 'alice', 'bob', 30)
+    >>> ledger.event_rows()[-1]
     (1, 'transfer', 'BASE', 'alice', 'bob', 30)
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from simfl.errors import InsufficientBalance, InvariantViolation, LedgerError
@@ -28,8 +32,12 @@ from simfl.errors import InsufficientBalance, InvariantViolation, LedgerError
 MINT = "mint"
 BURN = "burn"
 TRANSFER = "transfer"
+SWAP = "swap"  # one leg of a pool swap: a transfer, tagged with the operation it belongs to
+MOVES_FROM_SENDER = frozenset({BURN, TRANSFER, SWAP})  # kinds that debit ``sender``
+MOVES_TO_RECIPIENT = frozenset({MINT, TRANSFER, SWAP})  # kinds that credit ``recipient``
 
-Event = tuple[int, str, str, str, str, int]
+Event = tuple[str, str, str, str, int]  # (kind, token, sender, recipient, amount)
+EventRow = tuple[int, str, str, str, str, int]  # Event with its seq first: EVENT_FIELDS
 Snapshot = tuple[dict[str, dict[str, int]], dict[str, int], int]
 
 
@@ -91,14 +99,35 @@ def check_account(name: str, value: Any) -> str:
     return value
 
 
+def replay(events: Iterable[Event]) -> dict[tuple[str, str], int]:
+    """Return every non-zero balance, ``{(token, account): base units}``, rebuilt from events.
+
+    The journal's meaning in one loop: kinds in ``MOVES_FROM_SENDER`` debit the sender,
+    kinds in ``MOVES_TO_RECIPIENT`` credit the recipient, markers move nothing. Exact ints,
+    no rounding. Takes ``Ledger.events`` (for ``event_rows()``, drop each row's ``seq``).
+
+    >>> replay([("mint", "BASE", "", "alice", 100), ("swap", "BASE", "alice", "pool:x", 30)])
+    {('BASE', 'alice'): 70, ('BASE', 'pool:x'): 30}
+    """
+    balances: dict[tuple[str, str], int] = {}
+    for kind, token, sender, recipient, amount in events:
+        if kind in MOVES_FROM_SENDER:
+            balances[token, sender] = balances.get((token, sender), 0) - amount
+        if kind in MOVES_TO_RECIPIENT:
+            balances[token, recipient] = balances.get((token, recipient), 0) + amount
+    return {key: value for key, value in balances.items() if value}
+
+
 class Ledger:
     """Balances and total supplies of every token, with an append-only event journal.
 
     Attributes:
-        events: The journal, a list of ``(seq, kind, token, sender, recipient, amount)``
-            tuples (see ``EVENT_FIELDS``); ``seq`` counts from 0. Kinds are ``"mint"``
-            (sender ``""``), ``"burn"`` (recipient ``""``), ``"transfer"``, and marker
-            kinds written with :meth:`note` (pools add ``"swap"``, ``"add_liquidity"``,
+        events: The journal, a list of ``(kind, token, sender, recipient, amount)`` tuples;
+            an event's ``seq`` is its list index (:meth:`event_rows` adds it). Kinds that
+            move tokens: ``"mint"`` (sender ``""``), ``"burn"`` (recipient ``""``),
+            ``"transfer"`` and ``"swap"`` (a pool swap's two legs, each a transfer: first
+            trader → pool of the input, then pool → trader of the output). Marker kinds
+            written with :meth:`note` move nothing (pools add ``"add_liquidity"``,
             ``"remove_liquidity"``, ``"protocol_fee"``). Read it, never edit it.
     """
 
@@ -181,13 +210,13 @@ class Ledger:
         self._book(token)
         return self._decimals[token]
 
-    def event_rows(self) -> list[Event]:
+    def event_rows(self) -> list[EventRow]:
         """Return the journal as new ``(seq, kind, token, sender, recipient, amount)`` rows.
 
         The export form, one tuple per event in journal order with the columns of
         ``EVENT_FIELDS``; ``seq`` counts from 0. A new list: later events do not appear in it.
         """
-        return list(self.events)
+        return [(seq, *event) for seq, event in enumerate(self.events)]
 
     # ---------------------------------------------------------------- writes
     def mint(self, token: str, account: str, amount: int) -> None:
@@ -223,13 +252,21 @@ class Ledger:
         self._transfer_unchecked(book, token, sender, recipient, amount)
 
     def note(self, kind: str, token: str, sender: str, recipient: str, amount: int) -> None:
-        """Append a marker event that changes no balance (e.g. a pool's "swap").
+        """Append a marker event that changes no balance (e.g. a pool's "add_liquidity").
 
         Markers group the mint / burn / transfer events of one higher-level operation
         for later analysis; they are journal entries only.
+
+        Raises:
+            LedgerError: ``kind`` is one that moves tokens in :func:`replay` ("mint",
+                "burn", "transfer", "swap"); a marker must not change replayed balances.
         """
-        events = self.events
-        events.append((len(events), kind, token, sender, recipient, amount))
+        if kind in MOVES_FROM_SENDER or kind in MOVES_TO_RECIPIENT:
+            raise LedgerError(
+                f"note kind {kind!r} would move tokens on replay; pick a marker kind, not one "
+                f"of {sorted(MOVES_FROM_SENDER | MOVES_TO_RECIPIENT)}"
+            )
+        self.events.append((kind, token, sender, recipient, amount))
 
     @staticmethod
     def _require(book: dict[str, int], verb: str, token: str, account: str, amount: int) -> None:
@@ -245,22 +282,19 @@ class Ledger:
     def _mint_unchecked(self, book: dict[str, int], token: str, account: str, amount: int) -> None:
         book[account] = book.get(account, 0) + amount
         self._supply[token] += amount
-        events = self.events
-        events.append((len(events), MINT, token, "", account, amount))
+        self.events.append((MINT, token, "", account, amount))
 
     def _burn_unchecked(self, book: dict[str, int], token: str, account: str, amount: int) -> None:
         book[account] -= amount
         self._supply[token] -= amount
-        events = self.events
-        events.append((len(events), BURN, token, account, "", amount))
+        self.events.append((BURN, token, account, "", amount))
 
     def _transfer_unchecked(
         self, book: dict[str, int], token: str, sender: str, recipient: str, amount: int
     ) -> None:
         book[sender] -= amount
         book[recipient] = book.get(recipient, 0) + amount
-        events = self.events
-        events.append((len(events), TRANSFER, token, sender, recipient, amount))
+        self.events.append((TRANSFER, token, sender, recipient, amount))
 
     # ---------------------------------------------------------------- checks
     def check_invariants(self) -> None:

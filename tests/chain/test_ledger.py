@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from simfl.chain.ledger import DuplicateToken, Ledger, UnknownToken, check_amount
+from simfl.chain.ledger import DuplicateToken, Ledger, UnknownToken, check_amount, replay
 from simfl.errors import InsufficientBalance, InvariantViolation, LedgerError
 
 
@@ -53,18 +53,27 @@ def test_each_state_change_journals_exactly_one_event(ledger: Ledger) -> None:
     ledger.transfer("CST_3", "inv-7", "inv-8", 1500)
     ledger.burn("CST_3", "inv-8", 500)
     assert ledger.events == [
-        (0, "mint", "CST_3", "", "inv-7", 4000),
-        (1, "transfer", "CST_3", "inv-7", "inv-8", 1500),
-        (2, "burn", "CST_3", "inv-8", "", 500),
+        ("mint", "CST_3", "", "inv-7", 4000),
+        ("transfer", "CST_3", "inv-7", "inv-8", 1500),
+        ("burn", "CST_3", "inv-8", "", 500),
     ]
     assert Ledger.EVENT_FIELDS == ("seq", "kind", "token", "sender", "recipient", "amount")
 
 
 def test_note_appends_a_marker_without_changing_balances(ledger: Ledger) -> None:
     before = ledger.snapshot()[:2]
-    ledger.note("swap", "CST_3", "inv-7", "pool:x", 10)
-    assert ledger.events[-1] == (1, "swap", "CST_3", "inv-7", "pool:x", 10)
+    ledger.note("add_liquidity", "LP:x", "inv-7", "pool:x", 10)
+    assert ledger.events[-1] == ("add_liquidity", "LP:x", "inv-7", "pool:x", 10)
     assert ledger.snapshot()[:2] == before
+    assert replay(ledger.events) == {("CST_3", "inv-7"): 4000}
+
+
+@pytest.mark.parametrize("kind", ["mint", "burn", "transfer", "swap"])
+def test_note_refuses_kinds_that_move_tokens(ledger: Ledger, kind: str) -> None:
+    before = ledger.snapshot()
+    with pytest.raises(LedgerError, match=f"note kind '{kind}' would move tokens on replay"):
+        ledger.note(kind, "CST_3", "inv-7", "pool:x", 10)
+    assert ledger.snapshot() == before
 
 
 def test_holders_lists_only_non_zero_balances(ledger: Ledger) -> None:

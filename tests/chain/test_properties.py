@@ -16,8 +16,8 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from simfl.chain.amm import ConstantProductPool, get_amount_in, get_amount_out, k_holds
-from simfl.chain.ledger import BURN, MINT, TRANSFER, Ledger
+from simfl.chain import ConstantProductPool, Ledger, get_amount_in, get_amount_out, k_holds, replay
+from simfl.chain.ledger import BURN, MINT, SWAP, TRANSFER
 from simfl.errors import SimflError
 
 ACCOUNTS = ("alice", "bob", "lp")
@@ -44,13 +44,15 @@ operations = st.one_of(
 )
 
 
-def replay(events: list[tuple[Any, ...]]) -> dict[tuple[str, str], int]:
-    """Rebuild non-zero balances from the journal: markers move nothing."""
+def replay_rows(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], int]:
+    """Rebuild non-zero balances from exported rows: swap legs are transfers, markers move
+    nothing, and ``seq`` counts 0, 1, 2, ... (written independently of ``chain.replay``)."""
     balances: dict[tuple[str, str], int] = defaultdict(int)
-    for _, kind, token, sender, recipient, amount in events:
-        if kind in (MINT, TRANSFER):
+    for expected_seq, (seq, kind, token, sender, recipient, amount) in enumerate(rows):
+        assert seq == expected_seq
+        if kind in (MINT, TRANSFER, SWAP):
             balances[token, recipient] += amount
-        if kind in (BURN, TRANSFER):
+        if kind in (BURN, TRANSFER, SWAP):
             balances[token, sender] -= amount
     return {key: value for key, value in balances.items() if value}
 
@@ -131,6 +133,7 @@ def test_random_operations_keep_every_invariant(
         event(f"{op[0]} accepted")
 
         ledger.check_invariants()
+        assert replay_rows(ledger.event_rows()) == ledger_balances(ledger)
         assert replay(ledger.events) == ledger_balances(ledger)
         assert pool.reserves == (
             ledger.balance("T0", pool.address),

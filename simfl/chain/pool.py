@@ -1,0 +1,552 @@
+"""A Uniswap-v2 pair on the ledger: swaps, liquidity, the protocol fee, its exceptions.
+
+``ConstantProductPool`` mirrors ``UniswapV2Pair``: its reserves are the ledger balances of
+``pool.address``, a swap is accepted only if the fee-adjusted ``k`` did not fall
+(Uniswap's ``K`` check), liquidity follows ``Pair.mint`` / ``Pair.burn`` with
+``MINIMUM_LIQUIDITY`` locked, and the optional protocol fee is ``Pair._mintFee``. Every
+refused operation raises before the first state change, so ledger and pool are unchanged.
+The math is in :mod:`simfl.chain.amm`.
+
+Example (Uniswap's first swap vector; a swap journals its two legs):
+    >>> ledger = Ledger()
+    >>> for token in ("T0", "T1"):
+    ...     _ = ledger.register_token(token)
+    ...     ledger.mint(token, "lp", 20 * 10**18)
+    >>> pool = ConstantProductPool(ledger, "T0", "T1")
+    >>> pool.add_liquidity("lp", 5 * 10**18, 10 * 10**18)
+    7071067811865474244
+    >>> pool.swap_exact_in("lp", "T0", 10**18)
+    1662497915624478906
+    >>> for event in ledger.events[-2:]:
+    ...     print(event)
+    ('swap', 'T0', 'lp', 'pool:T0/T1', 1000000000000000000)
+    ('swap', 'T1', 'pool:T0/T1', 'lp', 1662497915624478906)
+"""
+
+from __future__ import annotations
+
+from math import isqrt
+
+from simfl.chain.amm import (
+    BPS,
+    LOCKED_ACCOUNT,
+    MINIMUM_LIQUIDITY,
+    InsufficientLiquidity,
+    ZeroAmount,
+    get_amount_in,
+    get_amount_out,
+)
+from simfl.chain.ledger import SWAP, Ledger, check_account, check_amount
+from simfl.errors import AmmError, InsufficientBalance
+
+ADD_LIQUIDITY = "add_liquidity"
+REMOVE_LIQUIDITY = "remove_liquidity"
+PROTOCOL_FEE = "protocol_fee"
+
+
+class InsufficientOutputAmount(AmmError):
+    """A swap would pay out nothing (Uniswap: INSUFFICIENT_OUTPUT_AMOUNT)."""
+
+
+class SlippageExceeded(AmmError):
+    """The swap's price is worse than the caller's ``min_out`` / ``max_in`` limit."""
+
+
+class TokenNotInPool(AmmError):
+    """The token named is neither of the pool's two tokens."""
+
+
+class InsufficientLiquidityMinted(AmmError):
+    """A deposit would mint no LP units (Uniswap: INSUFFICIENT_LIQUIDITY_MINTED)."""
+
+
+class InsufficientFirstDeposit(InsufficientLiquidityMinted):
+    """The first deposit has ``isqrt(amount0 * amount1) <= MINIMUM_LIQUIDITY``."""
+
+
+class InsufficientLiquidityBurned(AmmError):
+    """A withdrawal would return zero of a token (Uniswap: INSUFFICIENT_LIQUIDITY_BURNED)."""
+
+
+class KInvariantFailed(AmmError):
+    """A swap would lower the fee-adjusted ``k`` (Uniswap: K)."""
+
+
+class InsufficientTraderBalance(InsufficientBalance, AmmError):
+    """A trader or provider holds less than the pool operation takes from it."""
+
+
+class ConstantProductPool:
+    """A Uniswap-v2 pair whose reserves are the ledger balances of ``address``.
+
+    Tokens sent straight to ``address`` with ``Ledger.transfer`` count at once as a
+    donation to liquidity providers (Uniswap's transfer followed by ``sync``).
+
+    Journal per operation (``Ledger.events`` tuples ``(kind, token, sender, recipient,
+    amount)``):
+
+    - swap: its two legs, both of kind ``"swap"`` and nothing else:
+      ``("swap", token_in, trader, address, amount_in)`` then
+      ``("swap", token_out, address, trader, amount_out)``.
+    - add_liquidity: [protocol fee], ``("add_liquidity", lp_token, provider, address,
+      liquidity)``, transfers of token0 and token1 provider → pool, on the first deposit
+      the mint of ``MINIMUM_LIQUIDITY`` to ``LOCKED_ACCOUNT``, the mint to the provider.
+    - remove_liquidity: [protocol fee], ``("remove_liquidity", lp_token, provider, address,
+      liquidity)``, the burn of the provider's LP units, transfers of token0 and token1.
+    - protocol fee, only when ``protocol_fee_to`` is set and ``√k`` grew:
+      ``("protocol_fee", lp_token, address, protocol_fee_to, liquidity)`` and that mint.
+
+    Attributes:
+        address: The pool's ledger account, ``"pool:<name>"``.
+        lp_token: The LP token id registered in the ledger, ``"LP:<name>"``.
+        k_last: ``reserve0·reserve1`` after the last liquidity event while the protocol
+            fee is on, else 0 (Uniswap's ``kLast``).
+    """
+
+    __slots__ = (
+        "_append", "_book0", "_book1", "_fee_factor", "_lp_book", "_sides", "_stats0",
+        "_stats1", "address", "fee_bps", "k_last", "ledger", "lp_token", "name",
+        "protocol_fee_to", "token0", "token1",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        token0: str,
+        token1: str,
+        fee_bps: int = 30,
+        protocol_fee_to: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Create an empty pool and register its LP token ``"LP:<name>"`` in ``ledger``.
+
+        Args:
+            ledger: The ledger holding both tokens.
+            token0: First token id (already registered).
+            token1: Second token id, different from ``token0``.
+            fee_bps: Swap fee in basis points, 0 <= fee_bps < 10000 (30 = Uniswap's 0.3%).
+            protocol_fee_to: Account that receives Uniswap's protocol fee (1/6 of the fee
+                growth, as LP units), or ``None`` for no protocol fee.
+            name: Pool name; defaults to ``"<token0>/<token1>"``.
+        """
+        self._book0 = ledger._book(token0)
+        self._book1 = ledger._book(token1)
+        if token0 == token1:
+            raise AmmError(f"a pool needs two different tokens, got {token0!r} twice")
+        if type(fee_bps) is not int or not 0 <= fee_bps < BPS:
+            raise ValueError(f"fee_bps must be an int in [0, {BPS}), got {fee_bps!r}")
+        if protocol_fee_to is not None:
+            check_account("protocol_fee_to", protocol_fee_to)
+        self.ledger = ledger
+        self.token0, self.token1 = token0, token1
+        self.fee_bps = fee_bps
+        self._fee_factor = BPS - fee_bps
+        self.protocol_fee_to = protocol_fee_to
+        self.name = name if name is not None else f"{token0}/{token1}"
+        self.address = f"pool:{self.name}"
+        self.lp_token = ledger.register_token(f"LP:{self.name}")
+        self._lp_book = ledger._book(self.lp_token)
+        self._append = ledger.events.append  # bound once: the swap path's journal write
+        self.k_last = 0
+        # Per input token: [volume_in, swap_count] (lists: cheap to bump).
+        self._stats0, self._stats1 = [0, 0], [0, 0]
+        self._sides = {
+            token0: (self._book0, self._book1, token1, self._stats0),
+            token1: (self._book1, self._book0, token0, self._stats1),
+        }
+
+    def __repr__(self) -> str:
+        r0, r1 = self.reserves
+        return f"ConstantProductPool({self.name!r}, reserves=({r0}, {r1}), fee_bps={self.fee_bps})"
+
+    # ---------------------------------------------------------------- views
+    @property
+    def reserves(self) -> tuple[int, int]:
+        """``(reserve0, reserve1)`` in base units: the ledger balances of ``address``."""
+        address = self.address
+        return self._book0.get(address, 0), self._book1.get(address, 0)
+
+    @property
+    def total_liquidity(self) -> int:
+        """Total supply of the LP token in base units, ``MINIMUM_LIQUIDITY`` included."""
+        return self.ledger._supply[self.lp_token]
+
+    @property
+    def volume_in(self) -> dict[str, int]:
+        """``{token: base units paid into the pool by swaps}``, a new dict."""
+        return {self.token0: self._stats0[0], self.token1: self._stats1[0]}
+
+    @property
+    def fees_in(self) -> dict[str, int]:
+        """``{token: volume_in[token]·fee_bps // BPS}``: the fee part of swap inputs, a new dict.
+
+        A reporting approximation, rounded down once on the total (not per swap): the
+        exact fee stays in the reserves and is earned by LP units.
+        """
+        fee_bps = self.fee_bps
+        return {token: volume * fee_bps // BPS for token, volume in self.volume_in.items()}
+
+    @property
+    def swap_count(self) -> int:
+        """Number of accepted swaps."""
+        return self._stats0[1] + self._stats1[1]
+
+    def reserve_of(self, token: str) -> int:
+        """Return the pool's reserve of ``token`` in base units."""
+        return self._side(token)[0].get(self.address, 0)
+
+    def other(self, token: str) -> str:
+        """Return the pool's other token."""
+        return self._side(token)[2]
+
+    def price(self, token: str) -> float:
+        """Return the spot price of one whole ``token`` in whole units of the other token.
+
+        For reports only (a float): ``reserve_other / reserve_token`` scaled by decimals,
+        no fee and no price impact.
+        """
+        book, book_other, other, _ = self._side(token)
+        reserve, reserve_other = book.get(self.address, 0), book_other.get(self.address, 0)
+        if reserve == 0 or reserve_other == 0:
+            raise InsufficientLiquidity(f"pool {self.name} is empty; add liquidity first")
+        shift = self.ledger.decimals(token) - self.ledger.decimals(other)
+        return reserve_other / reserve * 10.0**shift
+
+    def quote_exact_in(self, token_in: str, amount_in: int) -> int:
+        """Return what ``swap_exact_in`` would pay now for ``amount_in``; changes nothing.
+
+        Returns:
+            Base units of the other token, rounded down — favours the pool.
+        """
+        book_in, book_out, _, _ = self._side(token_in)
+        amount_in = check_amount("amount_in", amount_in)
+        reserve_in, reserve_out = book_in.get(self.address, 0), book_out.get(self.address, 0)
+        return get_amount_out(amount_in, reserve_in, reserve_out, self.fee_bps)
+
+    # ---------------------------------------------------------------- swaps
+    def swap_exact_in(self, trader: str, token_in: str, amount_in: int, min_out: int = 0) -> int:
+        """Sell exactly ``amount_in`` of ``token_in`` for the other token (the hot path).
+
+        Args:
+            trader: The account paying ``amount_in`` and receiving the output.
+            token_in: The token sold.
+            amount_in: Base units sold (> 0).
+            min_out: Refuse the swap if it would pay less than this (slippage limit).
+
+        Returns:
+            Base units of the other token received: ``get_amount_out``, rounded down —
+            favours the pool.
+
+        Raises:
+            TokenNotInPool, ZeroAmount, InsufficientLiquidity, InsufficientOutputAmount,
+            SlippageExceeded, InsufficientTraderBalance; TypeError/ValueError for bad types.
+        """
+        try:
+            side = self._sides[token_in]
+        except (KeyError, TypeError):
+            raise self._not_in_pool(token_in) from None
+        if type(amount_in) is not int or amount_in <= 0:
+            amount_in = self._positive("amount_in", amount_in)
+        if type(min_out) is not int or min_out < 0:
+            min_out = check_amount("min_out", min_out)
+        address = self.address
+        if trader == address:  # other bad traders hold nothing: caught by the balance check
+            self._check_actor("trader", trader)
+        book_in, book_out, token_out, stats = side
+        reserve_in = book_in.get(address, 0)
+        reserve_out = book_out.get(address, 0)
+        if reserve_in == 0 or reserve_out == 0:
+            raise InsufficientLiquidity(f"pool {self.name} is empty; add liquidity first")
+        # get_amount_out inlined. adjusted_in = (reserve_in + amount_in)·BPS - amount_in·fee_bps
+        # is also K's fee-adjusted input balance, and scaled_in = reserve_in·BPS K's right side.
+        in_with_fee = amount_in * self._fee_factor
+        scaled_in = reserve_in * BPS
+        adjusted_in = scaled_in + in_with_fee
+        amount_out = in_with_fee * reserve_out // adjusted_in
+        if amount_out < min_out or amount_out == 0:
+            raise self._too_little_out(token_in, amount_in, amount_out, min_out, reserve_in,
+                                       reserve_out)  # fmt: skip
+        # The rest is _swap inlined (a call costs ~10% of a swap); keep the two in step.
+        held = book_in.get(trader, 0)
+        if held < amount_in:
+            self._check_actor("trader", trader)
+            raise InsufficientTraderBalance(
+                f"transfer of {amount_in} {token_in} from {trader!r} exceeds its balance {held}"
+            )
+        balance_out = reserve_out - amount_out
+        if adjusted_in * balance_out < scaled_in * reserve_out:
+            raise KInvariantFailed(
+                f"swap of {amount_in} {token_in} for {amount_out} would lower k at reserves "
+                f"({reserve_in}, {reserve_out})"
+            )
+        book_in[trader] = held - amount_in
+        book_in[address] = reserve_in + amount_in
+        book_out[address] = balance_out
+        book_out[trader] = book_out.get(trader, 0) + amount_out
+        append = self._append
+        append((SWAP, token_in, trader, address, amount_in))
+        append((SWAP, token_out, address, trader, amount_out))
+        stats[0] += amount_in
+        stats[1] += 1
+        return amount_out
+
+    def swap_exact_out(self, trader: str, token_out: str, amount_out: int, max_in: int) -> int:
+        """Buy exactly ``amount_out`` of ``token_out``, paying at most ``max_in`` of the other.
+
+        Returns:
+            Base units of the other token paid: ``get_amount_in``, rounded up by one —
+            favours the pool.
+
+        Raises:
+            TokenNotInPool, ZeroAmount, InsufficientLiquidity, SlippageExceeded,
+            InsufficientTraderBalance; TypeError/ValueError for bad types.
+        """
+        book_out, book_in, token_in, _ = self._side(token_out)
+        self._check_actor("trader", trader)
+        amount_out = self._positive("amount_out", amount_out)
+        max_in = check_amount("max_in", max_in)
+        reserve_in, reserve_out = book_in.get(self.address, 0), book_out.get(self.address, 0)
+        amount_in = get_amount_in(amount_out, reserve_in, reserve_out, self.fee_bps)
+        if amount_in > max_in:
+            raise SlippageExceeded(
+                f"buying {amount_out} {token_out} costs {amount_in} {token_in}, above "
+                f"max_in={max_in}; raise max_in or buy less"
+            )
+        self._swap(self._sides[token_in], trader, amount_in, amount_out, reserve_in, reserve_out)
+        return amount_in
+
+    def swap(self, trader: str, token_in: str, amount_in: int, amount_out: int) -> None:
+        """Take ``amount_in`` of ``token_in`` from ``trader`` and pay ``amount_out`` back.
+
+        The low-level swap, like ``UniswapV2Pair.swap``: it computes no price and accepts
+        any amounts that keep the fee-adjusted ``k`` from falling (:func:`k_holds`).
+
+        Raises:
+            TokenNotInPool, ZeroAmount, InsufficientLiquidity, InsufficientTraderBalance,
+            KInvariantFailed; TypeError/ValueError for bad types.
+        """
+        side = self._side(token_in)
+        self._check_actor("trader", trader)
+        amount_in = self._positive("amount_in", amount_in)
+        amount_out = self._positive("amount_out", amount_out)
+        reserve_in, reserve_out = side[0].get(self.address, 0), side[1].get(self.address, 0)
+        if amount_out >= reserve_out:
+            raise InsufficientLiquidity(
+                f"swap asks amount_out={amount_out} but reserve_out={reserve_out}; "
+                "ask for less than reserve_out"
+            )
+        self._swap(side, trader, amount_in, amount_out, reserve_in, reserve_out)
+
+    def _swap(
+        self,
+        side: tuple[dict[str, int], dict[str, int], str, list[int]],
+        trader: str,
+        amount_in: int,
+        amount_out: int,
+        reserve_in: int,
+        reserve_out: int,
+    ) -> None:
+        """Check the trader's balance and Uniswap's K, then move the tokens (2 "swap" legs).
+
+        K, scaled by BPS: ``(b_in·BPS - a_in·fee_bps)·b_out >= r_in·r_out·BPS`` on the
+        balances after the swap. The swap is accepted because k did not fall.
+        """
+        book_in, book_out, token_out, stats = side
+        address = self.address
+        held = book_in.get(trader, 0)
+        if held < amount_in:
+            token_in = self.token0 if book_in is self._book0 else self.token1
+            raise InsufficientTraderBalance(
+                f"transfer of {amount_in} {token_in} from {trader!r} exceeds its balance {held}"
+            )
+        balance_in = reserve_in + amount_in
+        balance_out = reserve_out - amount_out
+        fee_bps = self.fee_bps
+        if (balance_in * BPS - amount_in * fee_bps) * balance_out < reserve_in * reserve_out * BPS:
+            raise KInvariantFailed(
+                f"swap of {amount_in} in for {amount_out} out would lower k at reserves "
+                f"({reserve_in}, {reserve_out}); get_amount_out allows at most "
+                f"{get_amount_out(amount_in, reserve_in, reserve_out, fee_bps)}"
+            )
+        token_in = self.token1 if token_out == self.token0 else self.token0
+        book_in[trader] = held - amount_in
+        book_in[address] = balance_in
+        book_out[address] = balance_out
+        book_out[trader] = book_out.get(trader, 0) + amount_out
+        append = self._append
+        append((SWAP, token_in, trader, address, amount_in))
+        append((SWAP, token_out, address, trader, amount_out))
+        stats[0] += amount_in
+        stats[1] += 1
+
+    def _too_little_out(
+        self, token_in: str, amount_in: int, amount_out: int, min_out: int, r_in: int, r_out: int
+    ) -> AmmError:
+        if amount_out == 0:
+            return InsufficientOutputAmount(
+                f"selling {amount_in} {token_in} pays out 0 at reserves ({r_in}, {r_out}); "
+                "sell more"
+            )
+        return SlippageExceeded(
+            f"selling {amount_in} {token_in} pays {amount_out}, below min_out={min_out}; "
+            "lower min_out or sell less"
+        )
+
+    # ---------------------------------------------------------------- liquidity
+    def add_liquidity(self, provider: str, amount0: int, amount1: int) -> int:
+        """Deposit exactly ``amount0`` of token0 and ``amount1`` of token1; mint LP units.
+
+        Like ``UniswapV2Pair.mint`` (not the router): both amounts are taken in full, so an
+        unbalanced deposit donates its excess to the pool. The first deposit mints
+        ``isqrt(amount0·amount1) - MINIMUM_LIQUIDITY`` and locks ``MINIMUM_LIQUIDITY`` in
+        ``LOCKED_ACCOUNT``; later ones mint ``min(a0·S // r0, a1·S // r1)``.
+
+        Returns:
+            LP base units minted to ``provider``, rounded down — favours the pool.
+
+        Raises:
+            ZeroAmount, InsufficientFirstDeposit, InsufficientLiquidityMinted,
+            InsufficientLiquidity, InsufficientTraderBalance; TypeError/ValueError.
+        """
+        self._check_actor("provider", provider)
+        amount0 = check_amount("amount0", amount0)
+        amount1 = check_amount("amount1", amount1)
+        if amount0 == 0 or amount1 == 0:
+            raise ZeroAmount(f"add_liquidity needs both amounts > 0, got {amount0} and {amount1}")
+        self._require(self._book0, self.token0, provider, amount0)
+        self._require(self._book1, self.token1, provider, amount1)
+        reserve0, reserve1 = self.reserves
+        fee_liquidity = self._protocol_fee_liquidity(reserve0, reserve1)
+        supply = self._lp_supply() + fee_liquidity
+        if supply == 0:
+            root = isqrt(amount0 * amount1)
+            if root <= MINIMUM_LIQUIDITY:
+                raise InsufficientFirstDeposit(
+                    f"first deposit gives isqrt({amount0} * {amount1}) = {root} LP units, "
+                    f"which must exceed MINIMUM_LIQUIDITY={MINIMUM_LIQUIDITY}; deposit more"
+                )
+            liquidity = root - MINIMUM_LIQUIDITY
+        elif reserve0 == 0 or reserve1 == 0:
+            raise InsufficientLiquidity(
+                f"pool {self.name} has LP supply {supply} but reserves ({reserve0}, {reserve1})"
+            )
+        else:
+            liquidity = min(amount0 * supply // reserve0, amount1 * supply // reserve1)
+            if liquidity == 0:
+                raise InsufficientLiquidityMinted(
+                    f"depositing ({amount0}, {amount1}) at reserves ({reserve0}, {reserve1}) "
+                    f"and LP supply {supply} mints 0 LP units; deposit more"
+                )
+        ledger, address = self.ledger, self.address
+        self._mint_protocol_fee(fee_liquidity)
+        ledger.note(ADD_LIQUIDITY, self.lp_token, provider, address, liquidity)
+        ledger._transfer_unchecked(self._book0, self.token0, provider, address, amount0)
+        ledger._transfer_unchecked(self._book1, self.token1, provider, address, amount1)
+        if supply == 0:
+            ledger._mint_unchecked(self._lp_book, self.lp_token, LOCKED_ACCOUNT, MINIMUM_LIQUIDITY)
+        ledger._mint_unchecked(self._lp_book, self.lp_token, provider, liquidity)
+        self._update_k_last()
+        return liquidity
+
+    def remove_liquidity(self, provider: str, liquidity: int) -> tuple[int, int]:
+        """Burn ``liquidity`` LP units of ``provider`` and pay out its share of both reserves.
+
+        Like ``UniswapV2Pair.burn``: ``amount_i = liquidity·reserve_i // S``.
+
+        Returns:
+            ``(amount0, amount1)`` in base units, each rounded down — favours the pool.
+
+        Raises:
+            ZeroAmount, InsufficientLiquidityBurned, InsufficientTraderBalance;
+            TypeError/ValueError.
+        """
+        self._check_actor("provider", provider)
+        liquidity = check_amount("liquidity", liquidity)
+        if liquidity == 0:
+            raise ZeroAmount("remove_liquidity needs liquidity > 0, got 0")
+        self._require(self._lp_book, self.lp_token, provider, liquidity)
+        reserve0, reserve1 = self.reserves
+        fee_liquidity = self._protocol_fee_liquidity(reserve0, reserve1)
+        supply = self._lp_supply() + fee_liquidity
+        amount0 = liquidity * reserve0 // supply
+        amount1 = liquidity * reserve1 // supply
+        if amount0 == 0 or amount1 == 0:
+            raise InsufficientLiquidityBurned(
+                f"burning {liquidity} of {supply} LP units at reserves ({reserve0}, {reserve1}) "
+                f"returns ({amount0}, {amount1}); burn more"
+            )
+        ledger, address = self.ledger, self.address
+        self._mint_protocol_fee(fee_liquidity)
+        ledger.note(REMOVE_LIQUIDITY, self.lp_token, provider, address, liquidity)
+        ledger._burn_unchecked(self._lp_book, self.lp_token, provider, liquidity)
+        ledger._transfer_unchecked(self._book0, self.token0, address, provider, amount0)
+        ledger._transfer_unchecked(self._book1, self.token1, address, provider, amount1)
+        self._update_k_last()
+        return amount0, amount1
+
+    def _protocol_fee_liquidity(self, reserve0: int, reserve1: int) -> int:
+        """Return the LP units ``Pair._mintFee`` would mint now (0 when off), without minting.
+
+        ``S·(√k - √kLast) // (5·√k + √kLast)`` with ``isqrt``: 1/6 of the growth of ``√k``
+        since the last liquidity event, rounded down — favours the liquidity providers.
+        """
+        if self.protocol_fee_to is None or self.k_last == 0:
+            return 0
+        root_k = isqrt(reserve0 * reserve1)
+        root_k_last = isqrt(self.k_last)
+        if root_k <= root_k_last:
+            return 0
+        return self._lp_supply() * (root_k - root_k_last) // (5 * root_k + root_k_last)
+
+    def _mint_protocol_fee(self, liquidity: int) -> None:
+        """Mint ``liquidity`` LP units to ``protocol_fee_to`` (marker + mint), if any."""
+        if liquidity > 0 and self.protocol_fee_to is not None:
+            fee_to = self.protocol_fee_to
+            self.ledger.note(PROTOCOL_FEE, self.lp_token, self.address, fee_to, liquidity)
+            self.ledger._mint_unchecked(self._lp_book, self.lp_token, fee_to, liquidity)
+
+    def _update_k_last(self) -> None:
+        """Set ``k_last`` to ``reserve0·reserve1`` if the protocol fee is on, else to 0."""
+        if self.protocol_fee_to is None:
+            self.k_last = 0
+        else:
+            reserve0, reserve1 = self.reserves
+            self.k_last = reserve0 * reserve1
+
+    # ---------------------------------------------------------------- helpers
+    def _lp_supply(self) -> int:
+        return self.ledger._supply[self.lp_token]
+
+    def _side(self, token: str) -> tuple[dict[str, int], dict[str, int], str, list[int]]:
+        """Return ``(book_in, book_out, other_token, stats)`` for ``token`` as the input."""
+        side = self._sides.get(token)
+        if side is None:
+            raise self._not_in_pool(token)
+        return side
+
+    @staticmethod
+    def _positive(name: str, value: object) -> int:
+        """Return ``value`` as an int > 0 or raise TypeError / ValueError / ZeroAmount."""
+        value = check_amount(name, value)
+        if value == 0:
+            raise ZeroAmount(f"{name} must be > 0 base units, got 0")
+        return value
+
+    def _not_in_pool(self, token: object) -> TokenNotInPool:
+        return TokenNotInPool(
+            f"token {token!r} is not in pool {self.name}; use {self.token0!r} or {self.token1!r}"
+        )
+
+    def _check_actor(self, name: str, account: object) -> None:
+        """Refuse a non-str account, the pool itself and the locked account as actors."""
+        check_account(name, account)
+        if account in (self.address, LOCKED_ACCOUNT):
+            raise AmmError(f"{name} {account!r} is reserved and cannot trade or provide")
+
+    @staticmethod
+    def _require(book: dict[str, int], token: str, account: str, amount: int) -> None:
+        held = book.get(account, 0)
+        if held < amount:
+            raise InsufficientTraderBalance(
+                f"transfer of {amount} {token} from {account!r} exceeds its balance {held}"
+            )
