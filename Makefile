@@ -32,7 +32,7 @@ test: setup
 	$(VENV)/bin/pytest -q
 
 demo: setup
-	$(PY) -m simfl.demo $(SCENARIO)
+	$(VENV)/bin/simfl run $(SCENARIO)
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

@@ -65,8 +65,11 @@ def _pct_equal_panel(ax, rewards: pd.DataFrame, labels: list[str], colours: list
             label="if sold now (liquidation)" if k == 0 else None,
         )
     ax.axhline(100, color="grey", linestyle="--", linewidth=1, label="equal payout (100%)")
-    wrapped = [label.replace(" ", "\n", 1) for label in labels]  # "C8\nfree rider ..."
-    ax.set_xticks(x, [textwrap.fill(w, 12, break_long_words=False) for w in wrapped])
+    ticks = []
+    for label in labels:  # "C8 free rider" → "C8" over the tag, wrapped
+        name, _, tag = label.partition(" ")
+        ticks.append("\n".join([name, *textwrap.wrap(tag, 12)]))
+    ax.set_xticks(x, ticks)
     for tick, colour in zip(ax.get_xticklabels(), colours):
         tick.set_color(colour)
         tick.set_fontweight("bold")
