@@ -139,8 +139,9 @@ def report_command(run_dir: str | Path) -> list[Path]:
     if (run_dir / "sweep.json").is_file():
         from simfl.sweep_report import render_sweep_report
 
-        written = render_sweep_report(run_dir)
-        return list(written) if isinstance(written, list | tuple) else [run_dir]
+        render_sweep_report(run_dir)
+        names = ("sweep_dashboard.png", "sweep_report.html")
+        return [run_dir / n for n in names if (run_dir / n).exists()] or [run_dir]
     from simfl.report import render_run
 
     render_run(run_dir)
@@ -216,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser("sweep", help="run a sweep file (many scenarios)")
     sweep.add_argument("sweep", help="sweep YAML file")
-    sweep.add_argument("--jobs", type=int, help="local worker processes (default: CPU count)")
+    sweep.add_argument("--jobs", type=int, help="local worker processes (default: 1)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to run on")
     sweep.add_argument("--out", default="results", help="results folder (default: results/)")
     sweep.add_argument("--resume", action="store_true", help="skip runs already complete")
@@ -259,10 +260,11 @@ def dispatch(args: argparse.Namespace) -> int:
             raise UserError(f"--jobs {args.jobs}: give at least 1 worker")
         from simfl.sweep import run_sweep
 
+        options = {"jobs": args.jobs} if args.jobs is not None else {}  # else run_sweep's
         return int(
             run_sweep(
                 Path(args.sweep),
-                jobs=args.jobs,
+                **options,
                 scheduler=args.scheduler,
                 out=Path(args.out),
                 resume=args.resume,
