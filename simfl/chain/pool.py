@@ -148,8 +148,9 @@ class ConstantProductPool:
         self._lp_book = ledger._book(self.lp_token)
         self._append = ledger.events.append  # bound once: the swap path's journal write
         self.k_last = 0
-        # Per input token: [volume_in, swap_count] (lists: cheap to bump).
-        self._stats0, self._stats1 = [0, 0], [0, 0]
+        # Per input token: [volume_in] (a list: cheap to bump). swap_count is read from the
+        # journal instead, which saves a counter bump per swap (~5%).
+        self._stats0, self._stats1 = [0], [0]
         self._sides = {
             token0: (self._book0, self._book1, token1, self._stats0),
             token1: (self._book1, self._book0, token0, self._stats1),
@@ -188,8 +189,12 @@ class ConstantProductPool:
 
     @property
     def swap_count(self) -> int:
-        """Number of accepted swaps."""
-        return self._stats0[1] + self._stats1[1]
+        """Number of accepted swaps: this pool's input legs in the journal.
+
+        Counted on read, O(journal length) — for reports and tests, not for a hot loop.
+        """
+        address = self.address
+        return sum(1 for kind, _, _, to, _ in self.ledger.events if kind == SWAP and to == address)
 
     def reserve_of(self, token: str) -> int:
         """Return the pool's reserve of ``token`` in base units."""
@@ -253,8 +258,11 @@ class ConstantProductPool:
         if trader == address:  # other bad traders hold nothing: caught by the balance check
             self._check_actor("trader", trader)
         book_in, book_out, token_out, stats = side
-        reserve_in = book_in.get(address, 0)
-        reserve_out = book_out.get(address, 0)
+        try:
+            reserve_in = book_in[address]
+            reserve_out = book_out[address]
+        except KeyError:
+            reserve_in = reserve_out = 0
         if reserve_in == 0 or reserve_out == 0:
             raise InsufficientLiquidity(f"pool {self.name} is empty; add liquidity first")
         # get_amount_out inlined. adjusted_in = (reserve_in + amount_in)·BPS - amount_in·fee_bps
@@ -287,7 +295,6 @@ class ConstantProductPool:
         append((SWAP, token_in, trader, address, amount_in))
         append((SWAP, token_out, address, trader, amount_out))
         stats[0] += amount_in
-        stats[1] += 1
         return amount_out
 
     def swap_exact_out(self, trader: str, token_out: str, amount_out: int, max_in: int) -> int:
@@ -377,7 +384,6 @@ class ConstantProductPool:
         append((SWAP, token_in, trader, address, amount_in))
         append((SWAP, token_out, address, trader, amount_out))
         stats[0] += amount_in
-        stats[1] += 1
 
     def _too_little_out(
         self, token_in: str, amount_in: int, amount_out: int, min_out: int, r_in: int, r_out: int
