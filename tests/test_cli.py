@@ -348,3 +348,12 @@ def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
     assert "Traceback" not in stderr
     assert "interrupted" in stderr
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_sweep_without_jobs_leaves_the_default_to_run_sweep(monkeypatch):
+    seen = {}
+    fake = types.ModuleType("simfl.sweep")
+    fake.run_sweep = lambda path, **kwargs: seen.update(kwargs) or 0
+    monkeypatch.setitem(sys.modules, "simfl.sweep", fake)
+    assert cli.main(["sweep", "s.yaml"]) == 0
+    assert "jobs" not in seen and seen["out"] == Path("results") and seen["resume"] is False
