@@ -47,6 +47,11 @@ from simfl.runner import MANIFEST, read_manifest, read_tables, write_json_atomic
 
 HEADLINE = "headline.json"  # per-run headline metrics, written inside the run's temp folder
 RUNS, TRAJECTORIES = "runs", "trajectories"
+# imported once in the forkserver, so workers fork with them loaded: without the lazy
+# ones (sklearn for the digits data, torch._dynamo on the first optimizer) each fresh
+# worker's first run pays ~2-3 s of imports
+PRELOAD = ("simfl.model", "simfl.runner", "simfl.trajectory_cache", "simfl.market.metrics",
+           "sklearn.datasets", "torch.optim", "torch._dynamo")  # fmt: skip
 
 
 # -------------------------------------------------------------------- workers
@@ -132,7 +137,7 @@ class _LocalPool:
 
     def __init__(self, jobs: int) -> None:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["simfl.model", "simfl.runner", "simfl.trajectory_cache"])
+        ctx.set_forkserver_preload(list(PRELOAD))
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
 
     def submit(self, task: dict[str, Any]) -> Any:
