@@ -10,6 +10,7 @@ allowed here, for people) and turned into exact integer base units by `to_base_u
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -200,7 +201,7 @@ class Contribution(Section):
     def _pay_by_is_computed(self) -> Contribution:
         if self.pay_by not in self.methods:
             raise ValueError(
-                f"pay_by={self.pay_by!r} is not among methods {list(self.methods)}; add it there"
+                f"pay_by: {self.pay_by!r} is not among methods {list(self.methods)}; add it there"
             )
         return self
 
@@ -265,19 +266,19 @@ class FL(Section):
         bad = sorted(i for i in self.behaviours if i >= self.clients)
         if bad:
             raise ValueError(
-                f"behaviours name clients {bad} but clients={self.clients} "
+                f"behaviours: names clients {bad} but clients={self.clients} "
                 f"(indices run 0..{self.clients - 1})"
             )
         if self.dataset in ("mnist", "cifar10") and not self.data_dir:
             raise ValueError(
-                f"dataset={self.dataset!r} needs data_dir: the folder holding your local "
+                f"data_dir: dataset={self.dataset!r} needs the folder holding your local "
                 "files (they cannot be downloaded here)"
             )
         if self.model == "cnn" and self.dataset == "synthetic":
-            raise ValueError("model='cnn' needs an image dataset; use mlp or logreg for synthetic")
+            raise ValueError("model: 'cnn' needs an image dataset; use mlp or logreg for synthetic")
         if "exact_shapley" in self.contribution.methods and self.clients > 14:
             raise ValueError(
-                f"exact_shapley needs clients <= 14 (got {self.clients}); "
+                f"clients: exact_shapley needs clients <= 14 (got {self.clients}); "
                 "use gtg_shapley or tmc_shapley"
             )
         return self
@@ -346,7 +347,7 @@ class Scores(Section):
     @model_validator(mode="after")
     def _replay_needs_dir(self) -> Scores:
         if self.source == "replay" and not self.replay_dir:
-            raise ValueError("source='replay' needs replay_dir: an earlier run's results folder")
+            raise ValueError("replay_dir: source='replay' needs an earlier run's results folder")
         return self
 
 
@@ -542,23 +543,23 @@ class Scenario(Section):
         synthetic = self.scores.synthetic
         if synthetic.quality is not None and len(synthetic.quality) != self.fl.clients:
             raise ValueError(
-                f"scores.synthetic.quality lists {len(synthetic.quality)} values "
+                f"scores.synthetic.quality: lists {len(synthetic.quality)} values "
                 f"but fl.clients={self.fl.clients}"
             )
         missing = [m for m in self.compare if m not in self.fl.contribution.methods]
         if missing:
             raise ValueError(
-                f"compare lists {missing}, which fl.contribution.methods does not compute; "
+                f"compare: lists {missing}, which fl.contribution.methods does not compute; "
                 "add them there"
             )
         if self.compare and self.market.clients.opt_out:
             raise ValueError(
-                "compare replays one FL trajectory per payout method, which participation "
+                "compare: replays one FL trajectory per payout method, which participation "
                 "feedback would change: set market.clients.opt_out=false or drop compare"
             )
         if self.scores.source == "replay" and self.market.clients.opt_out:
             raise ValueError(
-                "scores.source='replay' cannot be combined with market.clients.opt_out=true: "
+                "scores.source: 'replay' cannot be combined with market.clients.opt_out=true: "
                 "participation feedback would change the replayed trajectory"
             )
         return self
@@ -718,6 +719,9 @@ def format_error(error: Any, data: dict[str, Any]) -> str:
         message = f"must be one of {expected}"
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
+        key, sep, rest = message.partition(": ")
+        if sep and re.fullmatch(r"[a-z_][\w.]*", key):  # a cross-check names its own key
+            return f"{'.'.join([*loc, key])}: {rest}"
         return f"{path}: {message}"
     return f"{path}: got {shown}; {message[0].lower()}{message[1:]}"
 

@@ -149,6 +149,7 @@ class FederationMarket(mesa.Model):
                 number += 1
         self.fee_yields = [0.0] * self.n_clients
         self._fees_seen = [0.0] * self.n_clients
+        self.round_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool this round
         self.price_history: list[list[float]] = [[self.genesis_price] for _ in self.tokens]
         self.score_history: list[tuple[float, ...]] = []
         self.view = self._market_view("trading", [0] * self.n_clients)
@@ -264,11 +265,14 @@ class FederationMarket(mesa.Model):
                 self.price_history[index].append(price)
             fees = (pool.fees_in[self.base] + pool.fees_in[token] * price) / BASE_UNIT
             depth = 2 * pool.reserve_of(self.base) / BASE_UNIT
-            self.fee_yields[index] = (fees - self._fees_seen[index]) / depth if depth else 0.0
+            self.round_fees[index] = fees - self._fees_seen[index]
+            self.fee_yields[index] = self.round_fees[index] / depth if depth else 0.0
             self._fees_seen[index] = fees
         if self.round:
             self.score_history.append(tuple(float(w) for w in self.weights))
         self.view = self._market_view("trading", [0] * self.n_clients)
+        for provider in self.liquidity_providers:
+            provider.accrue_fees(self.round_fees)
         for agent in (*self.traders, self.federation):
             agent.refresh_values()
 

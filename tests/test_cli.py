@@ -214,16 +214,16 @@ CORPUS = {
     "fee_out_of_range.yaml": "error: market.pool.fee_bps: got 2000; "
     "input should be less than or equal to 1000\n",
     "fraction_above_one.yaml": "market.clients.fraction: got 1.5",
-    "pay_by_not_in_methods.yaml": "error: fl.contribution: pay_by='cgsv' is not among methods "
+    "pay_by_not_in_methods.yaml": "error: fl.contribution.pay_by: 'cgsv' is not among methods "
     "['size', 'loo']; add it there\n",
     "unknown_dataset.yaml": "fl.dataset: got 'imagenet'; must be one of 'digits'",
-    "behaviour_unknown_client.yaml": "behaviours name clients [12] but clients=5",
-    "exact_shapley_too_many.yaml": "exact_shapley needs clients <= 14 (got 20)",
-    "mnist_without_data_dir.yaml": "dataset='mnist' needs data_dir",
+    "behaviour_unknown_client.yaml": "error: fl.behaviours: names clients [12] but clients=5",
+    "exact_shapley_too_many.yaml": "error: fl.clients: exact_shapley needs clients <= 14 (got 20)",
+    "mnist_without_data_dir.yaml": "fl.data_dir: dataset='mnist' needs the folder",
     "investor_without_strategy.yaml": "error: market.investors.0.strategy: got nothing; "
     "field required\n",
     "three_problems.yaml": "three_problems.yaml: 3 problem(s)",
-    "compare_not_computed.yaml": "compare lists ['tmc_shapley']",
+    "compare_not_computed.yaml": "compare: lists ['tmc_shapley']",
     "bad_name.yaml": "name: got 'has spaces'; string should match pattern",
 }
 

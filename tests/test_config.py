@@ -64,19 +64,19 @@ def test_literal_errors_list_the_allowed_values() -> None:
 
 
 def test_pay_by_must_be_computed() -> None:
-    with pytest.raises(ScenarioError, match="pay_by='cgsv' is not among methods"):
+    with pytest.raises(ScenarioError, match="fl.contribution.pay_by: 'cgsv' is not among methods"):
         load_scenario({"fl": {"contribution": {"methods": ["size"], "pay_by": "cgsv"}}})
 
 
 def test_compare_needs_its_methods_computed_and_no_participation_feedback() -> None:
-    with pytest.raises(ScenarioError, match="compare lists"):
+    with pytest.raises(ScenarioError, match="compare: lists"):
         load_scenario({"compare": ["gtg_shapley"]})
     with pytest.raises(ScenarioError, match="opt_out"):
         load_scenario({"compare": ["size"], "market": {"clients": {"opt_out": True}}})
 
 
 def test_exact_shapley_is_refused_beyond_fourteen_clients() -> None:
-    with pytest.raises(ScenarioError, match="exact_shapley needs clients <= 14"):
+    with pytest.raises(ScenarioError, match="fl.clients: exact_shapley needs clients <= 14"):
         load_scenario({"fl": {"clients": 15}})
 
 

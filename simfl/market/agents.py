@@ -439,8 +439,8 @@ class LiquidityProvider(Trader):
         self.deposited_base = [0] * n
         self.deposited_tokens = [0] * n
         self.acted_round = 0
-        self.fees_earned = 0.0  # whole BASE, estimated: position − hold·(1 + IL)
-        self.impermanent_loss = 0.0  # whole BASE, textbook IL on what is deposited
+        self.pool_fees = [0.0] * n  # whole BASE of fees accrued on the current positions
+        self.realized_fees = 0.0  # whole BASE of fees on positions already withdrawn
 
     def deploy(self, fraction: float) -> None:
         """Genesis: put `fraction` of the budget into every pool, evenly."""
@@ -489,6 +489,20 @@ class LiquidityProvider(Trader):
             return
         self.deposited_base[index] = 0
         self.deposited_tokens[index] = 0
+        self.realized_fees += self.pool_fees[index]
+        self.pool_fees[index] = 0.0
+
+    def accrue_fees(self, round_fees: list[float]) -> None:
+        """At a round's close: its share of each pool's fees this round (whole BASE).
+
+        The share is its LP units over the pool's at the close, so fees earned before a
+        mid-round deposit are attributed pro rata — an estimate, never negative.
+        """
+        ledger = self.market.ledger
+        for index, pool in enumerate(self.market.pools):
+            shares = ledger.balance(pool.lp_token, self.account)
+            if shares and round_fees[index]:
+                self.pool_fees[index] += round_fees[index] * shares / pool.total_liquidity
 
     def trade(self) -> None:
         """Once a round: withdraw from pools with too much IL, add where fees pay."""
@@ -509,17 +523,16 @@ class LiquidityProvider(Trader):
                 self.provide(index, self.tranche)
 
     def refresh_values(self) -> None:
+        """Fees earned, and impermanent loss = position − hold − fees on open positions."""
         super().refresh_values()
         scale = self.market.base_unit
-        fees = il = 0.0
+        loss = 0.0
         for index in range(self.market.n_clients):
             if not self.deposited_base[index]:
                 continue
             price = self.market.view.prices[index]
             hold = (self.deposited_base[index] + self.deposited_tokens[index] * price) / scale
             position = self.market.lp_position_value(index, self.account) / scale
-            loss = hold * rules.impermanent_loss(price / self.entry_price[index])
-            il += loss
-            fees += position - (hold + loss)
-        self.fees_earned = fees
-        self.impermanent_loss = il
+            loss += position - hold - self.pool_fees[index]
+        self.fees_earned = self.realized_fees + sum(self.pool_fees)
+        self.impermanent_loss = loss

@@ -137,7 +137,7 @@ def test_lp_without_fees_loses_exactly_the_textbook_impermanent_loss() -> None:
     assert value / hold - 1 == pytest.approx(impermanent_loss(ratio), abs=1e-15)
 
 
-def test_lp_agent_fee_estimate_is_zero_in_a_feeless_pool() -> None:
+def test_lp_agent_reports_textbook_impermanent_loss_and_no_fees_in_a_feeless_pool() -> None:
     model = run_model(
         synthetic(
             **{
@@ -148,8 +148,30 @@ def test_lp_agent_fee_estimate_is_zero_in_a_feeless_pool() -> None:
         )
     )
     provider = model.liquidity_providers[0]
+    expected = 0.0
+    for index, price in enumerate(model.view.prices):
+        hold = (provider.deposited_base[index] + provider.deposited_tokens[index] * price) / UNIT
+        expected += hold * impermanent_loss(price / provider.entry_price[index])
+    assert provider.fees_earned == 0.0
     assert provider.impermanent_loss < 0
-    assert provider.fees_earned == pytest.approx(0.0, abs=1e-6)
+    assert provider.impermanent_loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_lp_fees_accrue_from_trading_and_never_go_negative() -> None:
+    model = run_model(
+        synthetic(
+            **{
+                "market.investors": [
+                    {"strategy": "noise", "count": 30, "budget": 500, "activity": 1.0}
+                ],
+                "market.liquidity_providers": [{"count": 1, "budget": 4000, "deploy": 1.0}],
+                "rounds": 4,
+            }
+        )
+    )
+    lps = model.tables()["agents"].query("kind == 'liquidity_provider'")
+    assert lps["fees_earned"].is_monotonic_increasing
+    assert lps["fees_earned"].iloc[-1] > 0
 
 
 def test_invariant_check_stops_a_run_on_a_corrupted_ledger() -> None:
