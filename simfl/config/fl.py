@@ -1,0 +1,286 @@
+"""The scenario's `fl:` section: mirrors `simfl.fl.settings` field for field, validates
+it, and converts it to the engine's frozen dataclasses (`FL.to_settings`)."""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simfl.config.base import NonNegInt, PositiveInt, Probability, Section
+from simfl.fl import settings as fls
+
+
+class SyntheticData(Section):
+    """FedProx's Synthetic(alpha, beta) data set."""
+
+    alpha: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="model heterogeneity across clients"
+    )
+    beta: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="input heterogeneity across clients"
+    )
+    samples: Annotated[int, Field(ge=20)] = Field(
+        3000, description="total samples over all clients"
+    )
+    features: PositiveInt = Field(60, description="input dimension")
+    classes: Annotated[int, Field(ge=2)] = Field(10, description="number of classes")
+
+
+class Partition(Section):
+    """How the training pool is split among clients (Flower's partitioner names)."""
+
+    kind: fls.PartitionKind = Field(
+        "iid",
+        description=(
+            "Flower partitioner: iid, dirichlet, inner_dirichlet, shard, pathological, "
+            "or quantity skew linear/exponential/lognormal"
+        ),
+    )
+    alpha: Annotated[float, Field(gt=0.0)] = Field(
+        0.5, description="Dirichlet concentration (dirichlet, inner_dirichlet); smaller = more skew"
+    )
+    min_partition_size: NonNegInt = Field(
+        10, description="dirichlet: resample until every client has this many"
+    )
+    self_balancing: bool = Field(
+        False, description="dirichlet: stop giving a class to clients above the average size"
+    )
+    num_shards_per_partition: PositiveInt = Field(2, description="shard: shards per client")
+    num_classes_per_partition: PositiveInt = Field(
+        2, description="pathological: classes per client"
+    )
+    partition_sizes: tuple[NonNegInt, ...] | None = Field(
+        None, description="inner_dirichlet: samples per client; None = as equal as possible"
+    )
+    sigma: Annotated[float, Field(gt=0.0)] = Field(
+        1.0, description="lognormal quantity skew spread"
+    )
+
+
+class LocalTraining(Section):
+    """Local training on each selected client."""
+
+    epochs: PositiveInt = Field(1, description="local epochs per round")
+    batch_size: PositiveInt = Field(32, description="local mini-batch size")
+    optimizer: Literal["sgd", "adam"] = Field("sgd", description="local optimizer")
+    lr: Annotated[float, Field(gt=0.0)] = Field(0.05, description="local learning rate")
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.0, description="SGD momentum")
+    weight_decay: Annotated[float, Field(ge=0.0)] = Field(0.0, description="L2 penalty")
+
+
+class Strategy(Section):
+    """Server aggregation rule and its parameters."""
+
+    name: fls.StrategyName = Field(
+        "fedavg", description="aggregation rule (`strategy: fedprox` shorthand)"
+    )
+    proximal_mu: Annotated[float, Field(ge=0.0)] = Field(
+        0.01, description="fedprox: proximal term μ"
+    )
+    server_lr: Annotated[float, Field(gt=0.0)] = Field(
+        1.0, description="fedavgm, fedadam: server learning rate"
+    )
+    server_momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.9, description="fedavgm: server momentum"
+    )
+    beta1: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.9, description="fedadam: first-moment decay"
+    )
+    beta2: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.99, description="fedadam: second-moment decay"
+    )
+    tau: Annotated[float, Field(gt=0.0)] = Field(1e-3, description="fedadam: adaptivity")
+    trim_fraction: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
+        0.1, description="trimmed_mean: fraction cut at each end"
+    )
+    krum_byzantine: NonNegInt = Field(1, description="krum: assumed number of Byzantine clients f")
+
+
+class Sampling(Section):
+    """Client selection per round."""
+
+    fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        1.0, description="share of willing clients selected per round"
+    )
+    min_clients: PositiveInt = Field(1, description="at least this many selected (if willing)")
+
+
+class Behaviour(Section):
+    """How one client behaves."""
+
+    kind: fls.BehaviourKind = Field(
+        "honest",
+        description=(
+            "honest, free riders (plain, disguised, delta, dynamic), label_flip, "
+            "sign_flip, scaled, noisy_labels"
+        ),
+    )
+    scale: Annotated[float, Field(gt=0.0)] = Field(
+        1.0, description="sign_flip, scaled: update multiplier"
+    )
+    fraction: Probability = Field(0.5, description="noisy_labels: share of labels replaced")
+    start_round: PositiveInt = Field(3, description="free_rider_dynamic: first round it free-rides")
+    noise_multiplier: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="free_rider_disguised: noise norm / honest update norm"
+    )
+
+
+class Contribution(Section):
+    """Contribution scores computed each round; `pay_by` drives the payouts."""
+
+    methods: tuple[fls.ContributionMethod, ...] = Field(
+        ("size", "loo", "exact_shapley", "cgsv"),
+        description="scores computed every round (all land in scores.parquet)",
+    )
+    pay_by: fls.ContributionMethod = Field(
+        "exact_shapley", description="the method whose scores drive payouts; must be in methods"
+    )
+    utility: Literal["accuracy", "neg_loss"] = Field(
+        "accuracy", description="v(S): validation accuracy or −loss of coalition S's aggregate"
+    )
+    mode: Literal["MR", "OR"] = Field(
+        "MR",
+        description="MR: per-round scores; OR: one-round reconstruction from accumulated updates",
+    )
+    permutations: PositiveInt = Field(
+        50, description="mc_shapley, tmc_shapley: permutations per round"
+    )
+    antithetic: bool = Field(False, description="mc_shapley: antithetic permutation pairs")
+    truncation_tolerance: Annotated[float, Field(ge=0.0)] = Field(
+        0.01, description="tmc, gtg: within-round truncation (utility units)"
+    )
+    between_round_tolerance: Annotated[float, Field(ge=0.0)] = Field(
+        0.005, description="gtg: skip a round whose total gain is below"
+    )
+    gtg_max_permutations: PositiveInt = Field(30, description="gtg: permutation cap per round")
+    gtg_convergence: Annotated[float, Field(gt=0.0)] = Field(
+        0.05, description="gtg: stop when the mean relative change is below"
+    )
+    cgsv_alpha: Probability = Field(0.8, description="cgsv: EMA weight on past reputation")
+
+    @field_validator("methods")
+    @classmethod
+    def _methods_unique_and_nonempty(cls, methods: tuple[str, ...]) -> tuple[str, ...]:
+        if not methods:
+            raise ValueError("list at least one contribution method")
+        if len(set(methods)) != len(methods):
+            raise ValueError(f"methods are listed twice: {list(methods)}")
+        return methods
+
+    @model_validator(mode="after")
+    def _pay_by_is_computed(self) -> Contribution:
+        if self.pay_by not in self.methods:
+            raise ValueError(
+                f"pay_by: {self.pay_by!r} is not among methods {list(self.methods)}; add it there"
+            )
+        return self
+
+
+class FL(Section):
+    """The federated-learning engine: data, model, clients, training, contribution."""
+
+    dataset: fls.DatasetName = Field(
+        "digits",
+        description=(
+            "digits (bundled, fast) | fashion-mnist (Debian package) | mnist, cifar10 "
+            "(your local files) | synthetic"
+        ),
+    )
+    data_dir: str | None = Field(
+        None, description="mnist, cifar10: folder holding your local files"
+    )
+    validation_size: Annotated[int, Field(ge=10)] = Field(
+        360, description="server validation samples split off with the seed"
+    )
+    max_train_samples: Annotated[int, Field(ge=10)] | None = Field(
+        None, description="subsample the training pool (speed)"
+    )
+    synthetic: SyntheticData = SyntheticData()
+    model: fls.ModelName = Field(
+        "mlp", description="logistic regression, one-hidden-layer MLP, or small CNN"
+    )
+    hidden: PositiveInt = Field(
+        32, description="MLP hidden width; CNN channels of the first conv layer"
+    )
+    clients: Annotated[int, Field(ge=2, le=1000)] = Field(
+        10, description="number of FL clients (= client tokens)"
+    )
+    partition: Partition = Partition()
+    local: LocalTraining = LocalTraining()
+    strategy: Strategy = Strategy()
+    sampling: Sampling = Sampling()
+    behaviours: dict[NonNegInt, Behaviour] = Field(
+        default_factory=dict,
+        description=(
+            "client index → behaviour (`{8: free_rider}` shorthand); unlisted clients are honest"
+        ),
+    )
+    contribution: Contribution = Contribution()
+
+    @field_validator("behaviours", mode="before")
+    @classmethod
+    def _behaviour_shorthand(cls, value: Any) -> Any:
+        """Accept `{8: free_rider}` as shorthand for `{8: {kind: free_rider}}`."""
+        if isinstance(value, dict):
+            return {k: ({"kind": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _strategy_shorthand(cls, value: Any) -> Any:
+        """Accept `strategy: fedprox` as shorthand for `strategy: {name: fedprox}`."""
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> FL:
+        bad = sorted(i for i in self.behaviours if i >= self.clients)
+        if bad:
+            raise ValueError(
+                f"behaviours: names clients {bad} but clients={self.clients} "
+                f"(indices run 0..{self.clients - 1})"
+            )
+        if self.dataset in ("mnist", "cifar10") and not self.data_dir:
+            raise ValueError(
+                f"data_dir: dataset={self.dataset!r} needs the folder holding your local "
+                "files (they cannot be downloaded here)"
+            )
+        if self.model == "cnn" and self.dataset == "synthetic":
+            raise ValueError("model: 'cnn' needs an image dataset; use mlp or logreg for synthetic")
+        if "exact_shapley" in self.contribution.methods and self.clients > 14:
+            raise ValueError(
+                f"clients: exact_shapley needs clients <= 14 (got {self.clients}); "
+                "use gtg_shapley or tmc_shapley"
+            )
+        return self
+
+    def to_settings(self) -> fls.FLSettings:
+        """The engine's frozen dataclass view of this section."""
+        return _to_dataclass(fls.FLSettings, self.model_dump())
+
+
+def _to_dataclass(cls: type, data: dict[str, Any]) -> Any:
+    """Build the dataclass `cls` from a dumped section, recursing into nested dataclasses."""
+    hints = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    nested = {
+        "synthetic": fls.SyntheticSettings,
+        "partition": fls.PartitionSettings,
+        "local": fls.LocalSettings,
+        "strategy": fls.StrategySettings,
+        "sampling": fls.SamplingSettings,
+        "contribution": fls.ContributionSettings,
+    }
+    for name, value in data.items():
+        if name not in hints:
+            continue
+        if name in nested and is_dataclass(nested[name]) and isinstance(value, dict):
+            kwargs[name] = _to_dataclass(nested[name], value)
+        elif name == "behaviours":
+            kwargs[name] = {int(k): fls.BehaviourSettings(**v) for k, v in value.items()}
+        elif isinstance(value, list):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)

@@ -1,0 +1,195 @@
+"""YAML → `Scenario`, with overrides, and every problem reported at once by dotted
+path, naming the value received and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from simfl.config.schema import Scenario
+from simfl.errors import ScenarioError
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a scenario-like YAML mapping, with user errors for every way a file can be bad."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{path}: no such file")
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a directory; give the path of a .yaml file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot be read ({err})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ScenarioError(f"{path}: not valid YAML{line}: {problem}") from None
+    if data is None:
+        raise ScenarioError(
+            f"{path}: the file is empty; a scenario is a mapping of keys (name, seed, rounds, "
+            "fl, market, ...)"
+        )
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{path}: the top level must be a mapping of keys (name, seed, rounds, fl, market, "
+            f"...), got {type(data).__name__}"
+        )
+    return data
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`"market.pool.fee_bps=5"` → `("market.pool.fee_bps", 5)`; the value is read as YAML."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError(f"--set {text!r}: write it as key.path=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of `data` with each dotted key set; list items by index (`a.0.b`)."""
+
+    result = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = result
+        for depth, part in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                index = _list_index(node, part, parts[: depth + 1])
+                node = node[index]
+                continue
+            key = _int_key(node, part)
+            if not isinstance(node.get(key), dict | list):
+                node[key] = {}
+            node = node[key]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[_list_index(node, last, parts)] = value
+        else:
+            node[_int_key(node, last)] = value
+    return result
+
+
+def _list_index(node: list[Any], part: str, path: list[str]) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ScenarioError(
+            f"--set {'.'.join(path)}: {part!r} is not an index of a list of {len(node)} items"
+        )
+    return int(part)
+
+
+def _int_key(node: dict[Any, Any], part: str) -> Any:
+    """Mapping keys may be ints in YAML (behaviours); match an existing int key."""
+    if part.isdigit() and int(part) in node:
+        return int(part)
+    return int(part) if part.isdigit() and any(isinstance(k, int) for k in node) else part
+
+
+def build_scenario(data: dict[str, Any], source: str = "scenario") -> Scenario:
+    """Validate a mapping into a `Scenario`, or raise `ScenarioError` listing every problem."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        lines = [format_error(e, data) for e in err.errors()]
+        raise ScenarioError(f"{source}: {len(lines)} problem(s)\n" + "\n".join(lines)) from None
+
+
+def load_scenario(
+    scenario: str | Path | dict[str, Any] | Scenario,
+    overrides: dict[str, Any] | None = None,
+) -> Scenario:
+    """A validated `Scenario` from a YAML path, a mapping or a `Scenario`, with overrides."""
+    if isinstance(scenario, Scenario):
+        if not overrides:
+            return scenario
+        data, source = scenario.model_dump(mode="json"), scenario.name
+    elif isinstance(scenario, dict):
+        data, source = scenario, "scenario"
+    else:
+        data, source = load_yaml(scenario), str(scenario)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return build_scenario(data, source)
+
+
+def format_error(error: Any, data: dict[str, Any]) -> str:
+    """One line for one pydantic error: dotted path, value received, what is allowed."""
+    loc = [str(p) for p in error["loc"] if not str(p).startswith("function-")]
+    loc = [p for p in loc if p not in ("str", "int", "float", "dict[int,Behaviour]")]
+    path = ".".join(loc) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = _section_at(loc[:-1])
+        hint = ""
+        if parent is not None:
+            close = difflib.get_close_matches(loc[-1], list(parent.model_fields), n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            allowed = ", ".join(parent.model_fields)
+            return f"{path}: unknown key{hint} (allowed here: {allowed})"
+        return f"{path}: unknown key"
+    received = error.get("input")
+    shown = "nothing" if kind == "missing" else repr(received)
+    message = error["msg"]
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        message = f"must be one of {expected}"
+    elif message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+        key, sep, rest = message.partition(": ")
+        if sep and re.fullmatch(r"[a-z_][\w.]*", key):  # a cross-check names its own key
+            return f"{'.'.join([*loc, key])}: {rest}"
+        return f"{path}: {message}"
+    return f"{path}: got {shown}; {message[0].lower()}{message[1:]}"
+
+
+def _section_at(loc: list[str]) -> type[BaseModel] | None:
+    """The schema class found by walking `loc` from `Scenario`, or None."""
+    model: Any = Scenario
+    for part in loc:
+        if part.isdigit():
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        model = _first_model(annotation)
+        if model is None:
+            return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _first_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def describe(scenario: Scenario) -> str:
+    """A one-line summary for `simfl validate`."""
+    fl = scenario.fl
+    market = scenario.market
+    investors = sum(g.count for g in market.investors)
+    lps = sum(g.count for g in market.liquidity_providers)
+    return (
+        f"{scenario.name}: {scenario.rounds} rounds, {fl.clients} clients on {fl.dataset} "
+        f"({fl.partition.kind}), scores from {scenario.scores.source} paying by "
+        f"{fl.contribution.pay_by}, reward {market.reward.mode}, {investors} investors, "
+        f"{lps} liquidity providers"
+    )

@@ -1,0 +1,203 @@
+"""The scenario's `scores:` and `market:` sections: where scores come from, pools,
+payouts, treasury, clients' policies, investors and liquidity providers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simfl.config.base import NonNegInt, PositiveInt, Probability, Section, TokenAmount
+
+
+class SyntheticScores(Section):
+    """Parametrised score process for pure market studies (no training)."""
+
+    quality: list[Annotated[float, Field(ge=0.0)]] | None = Field(
+        None, description="per client; None: drawn"
+    )
+    noise: Annotated[float, Field(ge=0.0)] = Field(
+        0.1, description="sd of per-round noise, relative"
+    )
+    start_accuracy: Probability = Field(0.3, description="reported accuracy in round 1")
+    final_accuracy: Probability = Field(0.9, description="accuracy approached geometrically")
+
+
+class Scores(Section):
+    """Where the per-round contribution scores come from."""
+
+    source: Literal["fl", "replay", "synthetic"] = Field(
+        "fl",
+        description=(
+            "fl: real training; replay: an earlier run's trajectory; synthetic: a score process"
+        ),
+    )
+    replay_dir: str | None = Field(
+        None, description="a results/<run-id>/ folder, for source=replay"
+    )
+    synthetic: SyntheticScores = SyntheticScores()
+
+    @model_validator(mode="after")
+    def _replay_needs_dir(self) -> Scores:
+        if self.source == "replay" and not self.replay_dir:
+            raise ValueError("replay_dir: source='replay' needs an earlier run's results folder")
+        return self
+
+
+class Pool(Section):
+    """Genesis seeding and fees of every CST_i/BASE pool (same for all clients)."""
+
+    fee_bps: Annotated[int, Field(ge=0, le=1000)] = Field(
+        30, description="swap fee in basis points (30 = Uniswap v2's 0.3%)"
+    )
+    seed_base: Annotated[float, Field(gt=0.0)] = Field(10_000.0, description="whole BASE per pool")
+    seed_tokens: Annotated[float, Field(gt=0.0)] = Field(
+        10_000.0, description="whole CST_i per pool"
+    )
+    protocol_fee: bool = Field(False, description="Uniswap's feeTo: 1/6 of fees to the treasury")
+
+
+class Schedule(Section):
+    """An amount per round: constant, decaying, or tied to the model's accuracy."""
+
+    kind: Literal["constant", "decaying", "accuracy", "accuracy_gain"] = Field(
+        "constant",
+        description=(
+            "constant, decaying, accuracy (× model accuracy), accuracy_gain (× accuracy gain)"
+        ),
+    )
+    amount: TokenAmount = Field(
+        1000.0, description="whole tokens per round (at accuracy 1 for accuracy kinds)"
+    )
+    decay: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.9, description="decaying: amount·decay^(t-1)"
+    )
+
+
+class Reward(Section):
+    """How contribution weights become payouts (DESIGN.md, 'The mechanism')."""
+
+    mode: Literal["direct", "mint", "buyback", "hybrid"] = Field(
+        "hybrid",
+        description=(
+            "direct (BASE to clients, the baseline) | mint (CST_i to clients) | "
+            "buyback (BASE buys CST_i) | hybrid (mint + buyback)"
+        ),
+    )
+    emission: Schedule = Field(
+        Schedule(), description="CST minted per round (mint, hybrid); a number means constant"
+    )
+    revenue: Schedule = Field(
+        Schedule(),
+        description=(
+            "BASE earned and paid per round (direct, buyback, hybrid); a number means constant"
+        ),
+    )
+    bought_back: Literal["burn", "forward"] = Field(
+        "burn",
+        description=(
+            "what the federation does with bought-back CST_i: burn, or forward to the client"
+        ),
+    )
+    reputation: Probability = Field(
+        0.0, description="EMA weight on past weights; 0 = this round only"
+    )
+
+    @field_validator("emission", "revenue", mode="before")
+    @classmethod
+    def _number_is_constant(cls, value: Any) -> Any:
+        """Accept `emission: 1000` as shorthand for a constant schedule."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"kind": "constant", "amount": value}
+        return value
+
+
+class Treasury(Section):
+    """The federation's BASE treasury."""
+
+    initial: TokenAmount = Field(
+        0.0, description="whole BASE held before round 1 (revenue adds to it)"
+    )
+
+
+class Clients(Section):
+    """What FL clients do with their tokens, and what taking part costs them."""
+
+    policy: Literal["hold", "sell_fraction", "sell_above_price", "sell_to_fund"] = Field(
+        "hold",
+        description=(
+            "what a client does with its tokens: hold, sell_fraction, "
+            "sell_above_price, sell_to_fund (sells to pay its training cost)"
+        ),
+    )
+    fraction: Probability = Field(
+        0.5, description="sell_fraction: share of holdings sold each round"
+    )
+    price_threshold: Annotated[float, Field(gt=0.0)] = Field(
+        1.2, description="sell_above_price: × genesis price"
+    )
+    endowment: TokenAmount = Field(0.0, description="whole BASE each client starts with")
+    token_endowment: TokenAmount = Field(
+        0.0, description="whole CST_i each client holds of its own at genesis"
+    )
+    cost_per_round: TokenAmount = Field(0.0, description="whole BASE a round of training costs")
+    opt_out: bool = Field(False, description="skip rounds whose expected reward is below the cost")
+    memory: PositiveInt = Field(3, description="rounds of payouts that form the expected reward")
+    rejoin_after: PositiveInt = Field(
+        3, description="an opted-out client retries after this many rounds"
+    )
+
+
+class InvestorGroup(Section):
+    """A group of third-party investors sharing one strategy."""
+
+    strategy: Literal["noise", "momentum", "value", "index", "buyback_frontrunner"] = Field(
+        description="noise, momentum, value (contribution-informed), index (equal-weight buy "
+        "and hold), buyback_frontrunner (buys announced buy-backs, sells after)"
+    )
+    count: NonNegInt = Field(10, description="investors in the group")
+    budget: TokenAmount = Field(1000.0, description="whole BASE each")
+    activity: Probability = Field(0.3, description="chance to act in a substep")
+    trade_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.1, description="of budget per trade"
+    )
+    max_position: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.5, description="of budget in one token"
+    )
+    max_slippage_bps: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        300, description="orders are capped so fee + price impact stay within this"
+    )
+    lookback: PositiveInt = Field(3, description="momentum / value: rounds looked back")
+    threshold: Annotated[float, Field(ge=0.0)] = Field(
+        0.1, description="value: relative mispricing to act on"
+    )
+
+
+class LiquidityProviderGroup(Section):
+    """A group of liquidity providers."""
+
+    count: NonNegInt = Field(2, description="liquidity providers in the group")
+    budget: TokenAmount = Field(5000.0, description="whole BASE each, spread over all pools")
+    deploy: Probability = Field(0.5, description="share of budget added at genesis; the rest waits")
+    add_yield: Annotated[float, Field(ge=0.0)] = Field(
+        0.002, description="add when last round's fee yield ≥"
+    )
+    withdraw_loss: Annotated[float, Field(ge=0.0)] = Field(
+        0.2, description="leave a pool when IL beyond"
+    )
+
+
+class Market(Section):
+    """The token economy around the federation."""
+
+    pool: Pool = Pool()
+    reward: Reward = Reward()
+    treasury: Treasury = Treasury()
+    clients: Clients = Clients()
+    investors: list[InvestorGroup] = Field(
+        default_factory=list, description="groups of third-party investors"
+    )
+    liquidity_providers: list[LiquidityProviderGroup] = Field(
+        default_factory=list, description="groups of liquidity providers"
+    )
+    substeps: NonNegInt = Field(10, description="trading substeps after each payout")
