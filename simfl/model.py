@@ -25,7 +25,8 @@ from simfl.chain import ConstantProductPool, Ledger, get_amount_out
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.errors import InvariantViolation
 from simfl.fl.engine import RoundResult
-from simfl.market.agents import Federation, FLClient, Investor, LiquidityProvider, Trader
+from simfl.market.agents import Federation, FLClient, Trader
+from simfl.market.investors import Investor, LiquidityProvider
 from simfl.market.mechanism import allocation_weights, scheduled_amount
 from simfl.market.strategies import MarketView
 from simfl.sources import ScoreSource, make_source

@@ -1,0 +1,200 @@
+"""Outside capital: third-party investors and liquidity providers (Mesa agents).
+
+Behaviour only, like `agents.py`: decisions come from the pure rules in
+`strategies.py`; trades go through `Trader.buy` / `Trader.sell`, which cap every order
+by the agent's slippage limit. A refused trade is skipped and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from simfl.errors import AmmError, LedgerError
+from simfl.market import strategies as rules
+from simfl.market.agents import Trader, fraction_of
+
+if TYPE_CHECKING:
+    from simfl.model import FederationMarket
+
+
+class Investor(Trader):
+    """A third-party investor following one strategy with a BASE budget."""
+
+    kind = "investor"
+
+    def __init__(self, model: FederationMarket, number: int, group: Any) -> None:
+        super().__init__(model, f"investor-{number}", group.max_slippage_bps)
+        self.strategy = group.strategy
+        self.group = group
+        self.budget = model.to_units(group.budget)
+
+    def position(self) -> rules.Position:
+        scale = self.market.base_unit
+        account = self.account
+        tokens = tuple(book.get(account, 0) / scale for book in self.market.books)
+        return rules.Position(self.base_balance() / scale, self.budget / scale, tokens)
+
+    def decide(self) -> list[rules.Order]:
+        view = self.market.view
+        group = self.group
+        strategy = self.strategy
+        if strategy == "noise":
+            return rules.noise_orders(
+                view, self.position(), self.market.rng, group.trade_fraction, group.max_position
+            )
+        if strategy == "momentum":
+            return rules.momentum_orders(
+                view, self.position(), group.trade_fraction, group.max_position, group.lookback
+            )
+        if strategy == "value":
+            return rules.value_orders(
+                view,
+                self.position(),
+                group.trade_fraction,
+                group.max_position,
+                group.lookback,
+                group.threshold,
+            )
+        if strategy == "index":
+            return rules.index_orders(view, self.position(), group.max_position)
+        return rules.frontrunner_orders(
+            view, self.position(), group.trade_fraction, group.max_position
+        )
+
+    def execute(self, orders: list[rules.Order]) -> None:
+        for order in orders:
+            if order.side == "buy":
+                self.buy(order.token, fraction_of(self.budget, order.fraction))
+            else:
+                self.sell(order.token, fraction_of(self.token_balance(order.token), order.fraction))
+
+    def trade(self) -> None:
+        if self.strategy == "buyback_frontrunner" and not any(
+            book.get(self.account) for book in self.market.books
+        ):
+            return  # it only unwinds in the trading phase; buying happens in front_run
+        if (
+            self.market.rng.random() >= self.group.activity
+            and self.strategy != "buyback_frontrunner"
+        ):
+            return
+        self.execute(self.decide())
+
+    def front_run(self) -> None:
+        """Before the payout: a front-runner buys what the federation announced."""
+        self.execute(self.decide())
+
+
+class LiquidityProvider(Trader):
+    """Adds liquidity when fee yield is attractive, withdraws on impermanent loss."""
+
+    kind = "liquidity_provider"
+    strategy = "lp"
+
+    def __init__(self, model: FederationMarket, number: int, group: Any) -> None:
+        super().__init__(model, f"lp-{number}", 10_000 - 1)
+        self.group = group
+        self.budget = model.to_units(group.budget)
+        n = model.n_clients
+        self.tranche = self.budget // (2 * n) if n else 0  # BASE per pool per deposit
+        self.entry_price = [0.0] * n  # BASE per CST_i, liquidity-weighted
+        self.deposited_base = [0] * n
+        self.deposited_tokens = [0] * n
+        self.acted_round = 0
+        self.pool_fees = [0.0] * n  # whole BASE of fees accrued on the current positions
+        self.realized_fees = 0.0  # whole BASE of fees on positions already withdrawn
+
+    def deploy(self, fraction: float) -> None:
+        """Genesis: put `fraction` of the budget into every pool, evenly."""
+        n = self.market.n_clients
+        per_pool = fraction_of(self.budget, fraction) // max(n, 1)
+        for index in range(n):
+            self.provide(index, per_pool)
+
+    def provide(self, index: int, base_budget: int) -> None:
+        """Swap half of `base_budget` for CST_index and deposit both sides at the pool ratio."""
+        base_budget = min(base_budget, self.base_balance())
+        if base_budget <= 1:
+            return
+        model = self.market
+        pool = model.pools[index]
+        token = model.tokens[index]
+        got = self.buy(index, base_budget // 2)
+        if got <= 0:
+            return
+        reserve_base, reserve_token = pool.reserve_of(model.base), pool.reserve_of(token)
+        base_side = min(self.base_balance(), got * reserve_base // reserve_token)
+        token_side = min(got, base_side * reserve_token // reserve_base)
+        amounts = (token_side, base_side) if pool.token0 == token else (base_side, token_side)
+        try:
+            pool.add_liquidity(self.account, *amounts)
+        except (AmmError, LedgerError):
+            self.failed_trades += 1
+            return
+        price = reserve_base / reserve_token
+        old = self.deposited_base[index]
+        self.entry_price[index] = (self.entry_price[index] * old + price * base_side) / (
+            old + base_side
+        )
+        self.deposited_base[index] += base_side
+        self.deposited_tokens[index] += token_side
+
+    def withdraw(self, index: int) -> None:
+        pool = self.market.pools[index]
+        shares = self.market.ledger.balance(pool.lp_token, self.account)
+        if shares <= 0:
+            return
+        try:
+            pool.remove_liquidity(self.account, shares)
+        except (AmmError, LedgerError):
+            self.failed_trades += 1
+            return
+        self.deposited_base[index] = 0
+        self.deposited_tokens[index] = 0
+        self.realized_fees += self.pool_fees[index]
+        self.pool_fees[index] = 0.0
+
+    def accrue_fees(self, round_fees: list[float]) -> None:
+        """At a round's close: its share of each pool's fees this round (whole BASE).
+
+        The share is its LP units over the pool's at the close, so fees earned before a
+        mid-round deposit are attributed pro rata — an estimate, never negative.
+        """
+        ledger = self.market.ledger
+        for index, pool in enumerate(self.market.pools):
+            shares = ledger.balance(pool.lp_token, self.account)
+            if shares and round_fees[index]:
+                self.pool_fees[index] += round_fees[index] * shares / pool.total_liquidity
+
+    def trade(self) -> None:
+        """Once a round: withdraw from pools with too much IL, add where fees pay."""
+        model = self.market
+        if self.acted_round == model.round:
+            return
+        self.acted_round = model.round
+        scale = model.base_unit
+        for index in range(model.n_clients):
+            price = model.view.prices[index]
+            if self.deposited_base[index] and self.entry_price[index] > 0:
+                ratio = price / self.entry_price[index]
+                if rules.lp_should_withdraw(ratio, self.group.withdraw_loss):
+                    self.withdraw(index)
+                    continue
+            idle = self.base_balance() / scale
+            if rules.lp_should_add(model.fee_yields[index], self.group.add_yield, idle):
+                self.provide(index, self.tranche)
+
+    def refresh_values(self) -> None:
+        """Fees earned, and impermanent loss = position − hold − fees on open positions."""
+        super().refresh_values()
+        scale = self.market.base_unit
+        loss = 0.0
+        for index in range(self.market.n_clients):
+            if not self.deposited_base[index]:
+                continue
+            price = self.market.view.prices[index]
+            hold = (self.deposited_base[index] + self.deposited_tokens[index] * price) / scale
+            position = self.market.lp_position_value(index, self.account) / scale
+            loss += position - hold - self.pool_fees[index]
+        self.fees_earned = self.realized_fees + sum(self.pool_fees)
+        self.impermanent_loss = loss
