@@ -102,7 +102,7 @@ def test_fail_fast_stops_after_the_first_failure(tmp_path):
     assert run_sweep(path, jobs=1, out=tmp_path / "out", fail_fast=True, quiet=True) == 1
     summary = pd.read_parquet(tmp_path / "out" / "study" / "summary.parquet")
     assert summary["status"].iloc[0] == "failed"
-    assert (summary["status"] != "complete").all() or len(summary) == 6
+    assert (summary["status"] == "not_run").sum() >= 1  # queued runs were cancelled
 
 
 def test_an_existing_sweep_folder_needs_resume(tmp_path):
