@@ -43,11 +43,19 @@ def _is_numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and values.nunique() > 1
 
 
+MAX_LEVELS = 12  # more distinct values than this (random / sobol): bin into deciles
+
+
 def _band(ax: Any, frame: pd.DataFrame, parameter: str, metric: str) -> None:
-    grouped = frame.groupby(parameter, sort=True)[metric]
+    key: Any = parameter
+    if _is_numeric(frame[parameter]) and frame[parameter].nunique() > MAX_LEVELS:
+        ax.scatter(frame[parameter], frame[metric], s=6, alpha=0.3, color="grey")
+        bins = pd.qcut(frame[parameter], 10, duplicates="drop")
+        key = bins.map(lambda b: b.mid).astype(float)
+    grouped = frame.groupby(key, sort=True)[metric]
     stats = grouped.quantile([0.1, 0.5, 0.9]).unstack()
     if _is_numeric(frame[parameter]):
-        x = stats.index.to_numpy(dtype=float)
+        x = np.asarray(stats.index, dtype=float)
         ax.fill_between(x, stats[0.1], stats[0.9], alpha=0.25, label="P10–P90")
         ax.plot(x, stats[0.5], marker="o", label="median")
     else:
