@@ -37,6 +37,8 @@ AGENT_COLUMNS = (
     "client_index",
     "participating",
     "base",
+    "tokens_value",
+    "own_tokens",
     "value_spot",
     "value_liquidation",
     "pnl",
@@ -149,7 +151,7 @@ class FederationMarket(mesa.Model):
                 self.investors.append(investor)
                 number += 1
         self.fee_yields = [0.0] * self.n_clients
-        self._fees_seen = [0.0] * self.n_clients
+        self.cumulative_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool
         self.round_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool this round
         self.price_history: list[list[float]] = [[self.genesis_price] for _ in self.tokens]
         self.score_history: list[tuple[float, ...]] = []
@@ -266,9 +268,9 @@ class FederationMarket(mesa.Model):
                 self.price_history[index].append(price)
             fees = (pool.fees_in[self.base] + pool.fees_in[token] * price) / BASE_UNIT
             depth = 2 * pool.reserve_of(self.base) / BASE_UNIT
-            self.round_fees[index] = fees - self._fees_seen[index]
+            self.round_fees[index] = fees - self.cumulative_fees[index]
             self.fee_yields[index] = self.round_fees[index] / depth if depth else 0.0
-            self._fees_seen[index] = fees
+            self.cumulative_fees[index] = fees
         if self.round:
             self.score_history.append(tuple(float(w) for w in self.weights))
         self.view = self._market_view("trading", [0] * self.n_clients)
@@ -355,6 +357,7 @@ class FederationMarket(mesa.Model):
                 f"supply_{i}": lambda m, t=token: m.ledger.total_supply(t) / unit,
                 f"volume_base_{i}": lambda m, p=pool: p.volume_in[m.base] / unit,
                 f"volume_token_{i}": lambda m, p=pool, t=token: p.volume_in[t] / unit,
+                f"fees_base_{i}": lambda m, i=i: m.cumulative_fees[i],
                 f"fee_yield_{i}": lambda m, i=i: m.fee_yields[i],
                 f"paid_base_{i}": lambda m, i=i: fed.paid_base[i] / unit,
                 f"paid_tokens_{i}": lambda m, i=i: fed.paid_tokens[i] / unit,

@@ -151,7 +151,7 @@ def load_replay(run_dir: str | Path, scenario: Scenario) -> TrajectoryReplay:
         row = model.loc[model["round"] == number].iloc[0]
         by_method = {}
         participants: set[int] = set()
-        for method, part in frame.groupby("method"):
+        for method, part in frame.groupby("method", sort=False):
             values = [0.0] * n
             for client, score, took_part in zip(
                 part["client"], part["score"], part["participated"]

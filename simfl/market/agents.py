@@ -51,6 +51,8 @@ class Reporting:
     client_index = -1
     participating = False
     base = 0.0
+    tokens_value = 0.0
+    own_tokens = 0.0
     value_spot = 0.0
     value_liquidation = 0.0
     pnl = 0.0
@@ -151,6 +153,13 @@ class Trader(Reporting, mesa.Agent):
         self.value_liquidation = liquidation / unit
         self.pnl = (spot - self.initial_value) / unit
         self.slippage_paid = self.slippage_units / unit
+        account, prices = self.account, self.market.view.prices
+        self.tokens_value = (
+            sum(book.get(account, 0) * price for book, price in zip(self.market.books, prices))
+            / unit
+        )
+        if self.client_index >= 0:
+            self.own_tokens = self.token_balance(self.client_index) / unit
 
     def trade(self) -> None:
         """One substep of market activity; subclasses decide."""

@@ -198,3 +198,44 @@ def test_mesa_batch_run_drives_the_model(tmp_path: Path) -> None:
     assert all("accuracy" in r and "price_0" in r for r in results)
     assert all(r["Step"] == r["round"] for r in results)  # row s: the market after round s
     assert max(r["Step"] for r in results) >= 2
+
+
+def test_replay_of_a_recorded_run_reproduces_its_market(tmp_path: Path) -> None:
+    from simfl.runner import read_tables, run_scenario
+
+    original = synthetic(**{"market.investors": [{"strategy": "value", "count": 5}]})
+    run_dir = run_scenario(original, tmp_path, run_id="original")
+    replayed = synthetic(
+        **{
+            "market.investors": [{"strategy": "value", "count": 5}],
+            "scores.source": "replay",
+            "scores.replay_dir": str(run_dir),
+        }
+    )
+    again = run_scenario(replayed, tmp_path, run_id="replayed")
+    first, second = read_tables(run_dir), read_tables(again)
+    for name in ("model", "agents", "scores"):
+        assert first[name].equals(second[name]), name
+
+
+def test_replay_is_refused_with_participation_feedback(tmp_path: Path) -> None:
+    from simfl.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="opt_out"):
+        FederationMarket(
+            synthetic(
+                **{
+                    "scores.source": "replay",
+                    "scores.replay_dir": str(tmp_path),
+                    "market.clients.opt_out": True,
+                }
+            )
+        )
+
+
+def test_replay_of_a_folder_without_a_run_names_what_is_missing(tmp_path: Path) -> None:
+    from simfl.errors import ScenarioError
+
+    scenario = synthetic(**{"scores.source": "replay", "scores.replay_dir": str(tmp_path)})
+    with pytest.raises(ScenarioError, match="missing manifest.json"):
+        FederationMarket(scenario)
