@@ -11,12 +11,13 @@ A sweep names a base scenario and a design over dotted scenario keys:
   indices only: `samples · (D + 2)` points.
 
 Each point runs `replications` times. Seeds (recorded in every manifest) come from
-`numpy.random.SeedSequence(seed, spawn_key=...)`: with `seeding: common` (the default,
-common random numbers) replication r gets the same seed at every point, so points that
-differ only in market parameters share one FL trajectory (the trajectory cache) and
-compare paired; with `seeding: independent` every run gets its own seed. Every point is
-validated against the scenario schema before any run starts; problems are listed all at
-once, by the sweep parameter's dotted path.
+`numpy.random.SeedSequence(seed, spawn_key=...)`, and every run gets its own. With
+`seeding: common` (the default: common random numbers for training) the points of
+replication r also share one `fl_seed`, the seed of the FL engine's stream, so points
+that differ only in market parameters share one FL trajectory (the trajectory cache)
+and compare paired; with `seeding: independent` the FL stream follows each run's seed.
+Every point is validated against the scenario schema before any run starts; problems are
+listed all at once, by the sweep parameter's dotted path.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class RunSpec:
     point: int
     replication: int
     seed: int
+    fl_seed: int | None  # common per replication with seeding=common; else None (= seed)
     overrides: dict[str, Any]
 
 
@@ -121,7 +123,13 @@ class Sweep:
             "points": self.points,
             "problem": self.problem,
             "runs": [
-                {"run_id": r.run_id, "point": r.point, "replication": r.replication, "seed": r.seed}
+                {
+                    "run_id": r.run_id,
+                    "point": r.point,
+                    "replication": r.replication,
+                    "seed": r.seed,
+                    "fl_seed": r.fl_seed,
+                }
                 for r in self.runs
             ],
         }
@@ -129,19 +137,21 @@ class Sweep:
         return {"digest": hashlib.sha256(text.encode()).hexdigest()[:16], **data}
 
 
-def run_seed(sweep_seed: int, point: int, replication: int, seeding: str) -> int:
-    """A run's seed: 63 bits from `SeedSequence(sweep_seed, spawn_key=...)`.
-
-    `common`: the same for every point of one replication (common random numbers);
-    `independent`: distinct for every (point, replication).
-    """
-    key = (
-        (SEED_COMMON, replication)
-        if seeding == "common"
-        else (SEED_INDEPENDENT, point, replication)
-    )
+def _seed_from(sweep_seed: int, key: tuple[int, ...]) -> int:
+    """63 bits from `SeedSequence(sweep_seed, spawn_key=key)`."""
     state = np.random.SeedSequence(sweep_seed, spawn_key=key).generate_state(1, np.uint64)
     return int(state[0] >> np.uint64(1))
+
+
+def run_seed(sweep_seed: int, point: int, replication: int) -> int:
+    """A run's seed, distinct for every (point, replication) and reproducible."""
+    return _seed_from(sweep_seed, (SEED_INDEPENDENT, point, replication))
+
+
+def fl_seed(sweep_seed: int, replication: int, seeding: str) -> int | None:
+    """The FL stream's seed: shared by every point of a replication under `common`
+    (common random numbers, one trajectory per replication); None under `independent`."""
+    return _seed_from(sweep_seed, (SEED_COMMON, replication)) if seeding == "common" else None
 
 
 def run_id(point: int, replication: int, n_points: int, replications: int) -> str:
@@ -337,7 +347,8 @@ def load_sweep(path: str | Path) -> Sweep:
             run_id(p, r, len(points), spec.replications),
             p,
             r,
-            run_seed(seed, p, r, spec.seeding),
+            run_seed(seed, p, r),
+            fl_seed(seed, r, spec.seeding),
             point,
         )
         for p, point in enumerate(points)

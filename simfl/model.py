@@ -53,7 +53,7 @@ AGENT_COLUMNS = (
 
 
 def fl_stream(seed: int) -> np.random.Generator:
-    """The FL engine's generator: a child of the run's seed, independent of the market."""
+    """The FL engine's generator: a child of `seed`, independent of the market's stream."""
     return np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
 
 
@@ -84,7 +84,11 @@ class FederationMarket(mesa.Model):
         self.reward = config.market.reward
         self.pay_by = config.fl.contribution.pay_by
         self.base_unit = BASE_UNIT
-        self.source = source if source is not None else make_source(config, fl_stream(seed))
+        self.source = (
+            source
+            if source is not None
+            else make_source(config, fl_stream(self.scenario.fl_stream_seed))
+        )
         self.n_clients = self.source.n_clients
         self.round = 0
         self.accuracy = 0.0

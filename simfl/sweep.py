@@ -103,11 +103,11 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
     _single_thread()
     runs_dir, run_id = Path(task["runs_dir"]), task["run_id"]
     clock = time.perf_counter()
-    info = {k: task[k] for k in ("sweep", "point", "replication", "seed", "overrides")}
+    info = {k: task[k] for k in ("sweep", "point", "replication", "seed", "fl_seed", "overrides")}
     trajectory = None
     try:
         config = load_scenario(task["base"], task["overrides"])
-        config = config.model_copy(update={"seed": int(task["seed"])})
+        config = config.model_copy(update={"seed": task["seed"], "fl_seed": task["fl_seed"]})
         source = recorder = None
         if task["cache_dir"]:
             cache_dir = Path(task["cache_dir"])
@@ -209,7 +209,9 @@ def _cache_keys(sweep: Sweep, todo: list[RunSpec], traj_dir: Path) -> dict[str, 
 
     keys: dict[str, str | None] = {}
     for spec in todo:
-        config = load_scenario(sweep.base, spec.overrides).model_copy(update={"seed": spec.seed})
+        config = load_scenario(sweep.base, spec.overrides).model_copy(
+            update={"seed": spec.seed, "fl_seed": spec.fl_seed}
+        )
         key = trajectory_cache.trajectory_key(config)
         missing = not (traj_dir / f"{key}.json").is_file()
         keys[spec.run_id] = key if trajectory_cache.cacheable(config) and missing else None
@@ -248,7 +250,8 @@ def run_sweep(
     def task(spec: RunSpec) -> dict[str, Any]:
         return {
             "sweep": sweep.name, "run_id": spec.run_id, "point": spec.point,
-            "replication": spec.replication, "seed": spec.seed, "overrides": spec.overrides,
+            "replication": spec.replication, "seed": spec.seed, "fl_seed": spec.fl_seed,
+            "overrides": spec.overrides,
             "base": sweep.base, "runs_dir": str(runs_dir),
             "cache_dir": str(traj_dir) if cache else None,
         }  # fmt: skip
@@ -368,7 +371,7 @@ def summarise(sweep: Sweep, root: Path) -> pd.DataFrame:
         if manifest.get("status") == "complete" and (run_dir / HEADLINE).is_file():
             headline = json.loads((run_dir / HEADLINE).read_text()).get("metrics", {})
         row = {"run_id": spec.run_id, "point": spec.point, "replication": spec.replication,
-               "seed": spec.seed}  # fmt: skip
+               "seed": spec.seed, "fl_seed": spec.fl_seed}  # fmt: skip
         row |= {name: spec.overrides.get(name) for name in sweep.parameter_names}
         row |= {
             "status": manifest.get("status", "not_run"),

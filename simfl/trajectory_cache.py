@@ -57,7 +57,7 @@ def trajectory_key(scenario: Scenario) -> str:
     data = {
         "format": FORMAT,
         "fl": fl,
-        "seed": scenario.seed,
+        "seed": scenario.fl_stream_seed,
         "rounds": scenario.rounds,
         "simfl": _version("simfl"),
         "torch": _version("torch"),
@@ -155,5 +155,5 @@ def prepare(
     replay = load(cache_dir / f"{key}.json")
     if replay is not None and len(replay.rounds) >= scenario.rounds:
         return replay, None, {"key": key, "reused": True}
-    recorder = RecordingSource(make_source(scenario, fl_stream(scenario.seed)))
+    recorder = RecordingSource(make_source(scenario, fl_stream(scenario.fl_stream_seed)))
     return recorder, recorder, {"key": key, "reused": False}

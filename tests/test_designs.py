@@ -131,17 +131,19 @@ def test_sobol_uses_saltelli_samples_n_times_d_plus_2(tmp_path):
     assert {p["market.substeps"] for p in sweep.points} <= {1, 2, 3, 4}
 
 
-def test_common_seeds_pair_points_and_differ_across_replications(tmp_path):
+def test_common_seeding_gives_distinct_run_seeds_and_one_fl_seed_per_replication(tmp_path):
     path = write_sweep(
         tmp_path, {"parameters": {"market.pool.fee_bps": [5, 30, 60]}, "replications": 4}
     )
     sweep = load_sweep(path)
+    assert len({run.seed for run in sweep.runs}) == 12
     by_rep = {}
     for run in sweep.runs:
-        by_rep.setdefault(run.replication, set()).add(run.seed)
-    assert all(len(seeds) == 1 for seeds in by_rep.values())
+        by_rep.setdefault(run.replication, set()).add(run.fl_seed)
+    assert all(len(fl_seeds) == 1 for fl_seeds in by_rep.values())
     assert len({next(iter(s)) for s in by_rep.values()}) == 4
-    assert [r.seed for r in load_sweep(path).runs] == [r.seed for r in sweep.runs]
+    again = load_sweep(path).runs
+    assert [(r.seed, r.fl_seed) for r in again] == [(r.seed, r.fl_seed) for r in sweep.runs]
 
 
 def test_independent_seeds_are_distinct_for_every_run_and_reproducible(tmp_path):
@@ -155,6 +157,7 @@ def test_independent_seeds_are_distinct_for_every_run_and_reproducible(tmp_path)
     )
     seeds = [r.seed for r in load_sweep(path).runs]
     assert len(set(seeds)) == 12
+    assert all(r.fl_seed is None for r in load_sweep(path).runs)
     assert seeds == [r.seed for r in load_sweep(path).runs]
     other = write_sweep(
         tmp_path,

@@ -74,6 +74,7 @@ def test_a_reused_trajectory_gives_tables_identical_to_training(tmp_path):
             "point": 0,
             "replication": 0,
             "seed": 9,
+            "fl_seed": None,
             "overrides": overrides,
             "base": BASE,
             "runs_dir": str(runs),

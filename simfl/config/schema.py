@@ -22,6 +22,11 @@ class Scenario(Section):
     seed: NonNegInt = Field(
         42, description="seeds everything: FL stream and market (Mesa's model.rng)"
     )
+    fl_seed: NonNegInt | None = Field(
+        None,
+        description="seed of the FL engine's stream; default: `seed`. Sweeps give each run "
+        "its own seed and the points of one replication a common fl_seed",
+    )
     rounds: Annotated[int, Field(ge=1, le=10_000)] = Field(
         10, description="FL rounds = model steps"
     )
@@ -36,6 +41,11 @@ class Scenario(Section):
     fl: FL = FL()
     scores: Scores = Scores()
     market: Market = Market()
+
+    @property
+    def fl_stream_seed(self) -> int:
+        """The seed of the FL engine's stream: `fl_seed` when set, else `seed`."""
+        return self.fl_seed if self.fl_seed is not None else self.seed
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
