@@ -70,7 +70,9 @@ def machine_ceiling(n: int = 6_000_000) -> float:
     speed-up this machine offers right now (other tenants' load included)."""
     import multiprocessing as mp
 
-    ctx = mp.get_context("forkserver")
+    # "fork", not "forkserver": starting the forkserver here, before any sweep, would
+    # start it without the sweep's preloads and make every sweep worker import torch
+    ctx = mp.get_context("fork")
     ratios = []
     for _ in range(2):
         times = []
