@@ -1,8 +1,8 @@
 """Market benchmark: does the economy scale linearly, and is it cheap next to training?
 
 1. Market only (synthetic scores): median step time with 100, 1,000 and 10,000
-   investors, pools seeded in proportion to the crowd (same price impact per investor).
-   Target: time(10k) / time(1k) <= 11 (linear growth).
+   investors, pools seeded in proportion to the crowd (same price impact per investor),
+   sizes alternated over 3 repetitions. Target: time(10k) / time(1k) <= 11 (linear).
 2. The 10-client digits scenario (real FL, exact Shapley + GTG + CGSV, 150 investors,
    2 LPs, 10 substeps): the market + Mesa share of the run time. Target: <= 25 %.
 
@@ -19,7 +19,8 @@ from typing import Any
 
 from simfl.model import FederationMarket
 
-ROUNDS = 4
+ROUNDS = 5
+REPEATS = 3  # alternating repetitions; the ratio is the median of the paired ratios
 
 
 def investor_groups(total: int) -> list[dict[str, Any]]:
@@ -87,12 +88,14 @@ def digits_scenario() -> dict[str, Any]:
 
 def main() -> int:
     print("market-only step time (synthetic scores, 10 tokens, 10 substeps):")
-    timings = {}
-    for investors in (100, 1_000, 10_000):
-        timings[investors] = step_seconds(market_only(investors))
-        print(f"  {investors:>6} investors: {timings[investors] * 1000:9.1f} ms/step")
-    growth = timings[10_000] / timings[1_000]
-    print(f"time(10k)/time(1k) = {growth:.2f} (target <= 11)")
+    timings: dict[int, list[float]] = {100: [], 1_000: [], 10_000: []}
+    for _ in range(REPEATS):  # alternate the sizes so machine noise hits them alike
+        for investors in timings:
+            timings[investors].append(step_seconds(market_only(investors)))
+    for investors, runs in timings.items():
+        print(f"  {investors:>6} investors: {statistics.median(runs) * 1000:9.1f} ms/step")
+    growth = statistics.median(b / a for a, b in zip(timings[1_000], timings[10_000]))
+    print(f"time(10k)/time(1k) = {growth:.2f} (target <= 11; median of {REPEATS} paired runs)")
 
     model = FederationMarket(digits_scenario())
     while model.running:

@@ -9,6 +9,7 @@ A refused trade (slippage, empty pool, too small) is skipped and changes nothing
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -104,10 +105,11 @@ class Trader(Reporting, mesa.Agent):
 
     def buy(self, index: int, base_in: int) -> int:
         """Spend up to `base_in` BASE on CST_index within the slippage limit; tokens got."""
-        pool: ConstantProductPool = self.market.pools[index]
-        base = self.market.base
+        model = self.model
+        pool: ConstantProductPool = model.pools[index]
+        base = model.base
         reserve_base = pool.reserve_of(base)
-        reserve_token = pool.reserve_of(self.market.tokens[index])
+        reserve_token = pool.reserve_of(model.tokens[index])
         cap = self.max_order(reserve_base, pool.fee_bps)
         base_in = min(base_in, cap, self.base_balance())
         if base_in <= 0:
@@ -144,20 +146,17 @@ class Trader(Reporting, mesa.Agent):
         self.slippage_units += fair_out - out
         return out
 
-    def refresh_values(self) -> None:
-        """Recompute the reported values (whole tokens) from the ledger."""
-        unit = self.market.base_unit
-        spot, liquidation = self.market.portfolio_values(self.account)
+    def refresh_values(self, values: Sequence[int]) -> None:
+        """Reported values (whole tokens) from its valuation `[spot, liquidation, tokens]`
+        in base units (`FederationMarket.valuations`)."""
+        unit = self.model.base_unit
+        spot, liquidation, tokens_spot = values
         self.base = self.base_balance() / unit
         self.value_spot = spot / unit
         self.value_liquidation = liquidation / unit
         self.pnl = (spot - self.initial_value) / unit
         self.slippage_paid = self.slippage_units / unit
-        account, prices = self.account, self.market.view.prices
-        self.tokens_value = (
-            sum(book.get(account, 0) * price for book, price in zip(self.market.books, prices))
-            / unit
-        )
+        self.tokens_value = tokens_spot / unit
         if self.client_index >= 0:
             self.own_tokens = self.token_balance(self.client_index) / unit
 
@@ -246,11 +245,12 @@ class Federation(Reporting, mesa.Agent):
             self.paid_tokens[index] += bought
             model.clients[index].receive(0, bought)
 
-    def refresh_values(self) -> None:
-        """Reported values (whole tokens) of the treasury's BASE and pool shares."""
+    def refresh_values(self, values: Sequence[int]) -> None:
+        """Reported values (whole tokens) of the treasury's BASE, tokens and pool shares."""
         unit = self.model.base_unit
         self.base = self.model.ledger.balance(self.model.base, self.account) / unit
-        spot, liquidation = self.model.portfolio_values(self.account)
+        spot, liquidation, tokens_spot = values
+        self.tokens_value = tokens_spot / unit
         self.value_spot, self.value_liquidation = spot / unit, liquidation / unit
 
 
@@ -311,8 +311,8 @@ class FLClient(Trader):
         self.costs_paid_units += paid
         self.costs_unpaid_units += self.cost - paid
 
-    def refresh_values(self) -> None:
-        super().refresh_values()
+    def refresh_values(self, values: Sequence[int]) -> None:
+        super().refresh_values(values)
         unit = self.market.base_unit
         self.received_base = self.received_base_units / unit
         self.received_tokens = self.received_token_units / unit

@@ -7,6 +7,7 @@ by the agent's slippage limit. A refused trade is skipped and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from simfl.errors import AmmError, LedgerError
@@ -15,6 +16,25 @@ from simfl.market.agents import Trader, fraction_of
 
 if TYPE_CHECKING:
     from simfl.model import FederationMarket
+
+
+class LiveHoldings(Sequence[float]):
+    """An account's CST_i holdings in whole tokens, read from the ledger when asked.
+
+    Most decisions look at one or two tokens; reading all of them up front was a third
+    of an investor's cost at 10,000 investors.
+    """
+
+    __slots__ = ("account", "books", "scale")
+
+    def __init__(self, books: list[Mapping[str, int]], account: str, scale: int) -> None:
+        self.books, self.account, self.scale = books, account, scale
+
+    def __getitem__(self, index: int) -> float:  # type: ignore[override]
+        return self.books[index].get(self.account, 0) / self.scale
+
+    def __len__(self) -> int:
+        return len(self.books)
 
 
 class Investor(Trader):
@@ -27,12 +47,14 @@ class Investor(Trader):
         self.strategy = group.strategy
         self.group = group
         self.budget = model.to_units(group.budget)
+        self.unwound_round = -1  # buyback_frontrunner: the round it last sold out
 
     def position(self) -> rules.Position:
-        scale = self.market.base_unit
-        account = self.account
-        tokens = tuple(book.get(account, 0) / scale for book in self.market.books)
-        return rules.Position(self.base_balance() / scale, self.budget / scale, tokens)
+        model = self.model
+        scale = model.base_unit
+        holdings = LiveHoldings(model.books, self.account, scale)
+        base = model.base_book.get(self.account, 0)
+        return rules.Position(base / scale, self.budget / scale, holdings)
 
     def decide(self) -> list[rules.Order]:
         view = self.market.view
@@ -69,14 +91,12 @@ class Investor(Trader):
                 self.sell(order.token, fraction_of(self.token_balance(order.token), order.fraction))
 
     def trade(self) -> None:
-        if self.strategy == "buyback_frontrunner" and not any(
-            book.get(self.account) for book in self.market.books
-        ):
-            return  # it only unwinds in the trading phase; buying happens in front_run
-        if (
-            self.market.rng.random() >= self.group.activity
-            and self.strategy != "buyback_frontrunner"
-        ):
+        """Its turn in a substep (the model drew it by `activity`); a front-runner only
+        sells out, once a round — it buys in `front_run`, before the payout."""
+        if self.strategy == "buyback_frontrunner":
+            if self.unwound_round != self.model.round:
+                self.unwound_round = self.model.round
+                self.execute(self.decide())
             return
         self.execute(self.decide())
 
@@ -184,9 +204,9 @@ class LiquidityProvider(Trader):
             if rules.lp_should_add(model.fee_yields[index], self.group.add_yield, idle):
                 self.provide(index, self.tranche)
 
-    def refresh_values(self) -> None:
+    def refresh_values(self, values: Sequence[int]) -> None:
         """Fees earned, and impermanent loss = position − hold − fees on open positions."""
-        super().refresh_values()
+        super().refresh_values(values)
         scale = self.market.base_unit
         loss = 0.0
         for index in range(self.market.n_clients):

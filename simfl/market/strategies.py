@@ -49,7 +49,7 @@ class Position:
 
     base: float  # BASE on hand
     budget: float  # BASE it started with
-    tokens: tuple[float, ...]  # CST_i held
+    tokens: Sequence[float]  # CST_i held, whole tokens (may be read lazily)
 
 
 def trailing_return(history: Sequence[float], lookback: int) -> float:

@@ -239,3 +239,19 @@ def test_replay_of_a_folder_without_a_run_names_what_is_missing(tmp_path: Path) 
     scenario = synthetic(**{"scores.source": "replay", "scores.replay_dir": str(tmp_path)})
     with pytest.raises(ScenarioError, match="missing manifest.json"):
         FederationMarket(scenario)
+
+
+def test_all_at_once_valuations_equal_per_account_portfolio_values() -> None:
+    model = run_model(
+        synthetic(
+            **{
+                "market.reward.mode": "hybrid",
+                "market.investors": [{"strategy": "noise", "count": 10, "activity": 1.0}],
+                "market.liquidity_providers": [{"count": 2, "budget": 3000}],
+            }
+        )
+    )
+    values = model.valuations()
+    accounts = [t.account for t in model.traders] + ["federation"]
+    for account in accounts:
+        assert tuple(values.get(account, (0, 0, 0))) == model.portfolio_values(account)
