@@ -61,3 +61,17 @@ def test_shipped_scenario_smoke_runs(path, tmp_path):
     assert cli.main([*args, "--no-report"]) == 0
     (folder,) = list(tmp_path.iterdir())
     assert read_manifest(folder)["scenario"]["rounds"] == 2
+
+
+def test_quickstart_reaches_eighty_percent_accuracy_and_starves_its_free_rider() -> None:
+    from simfl.model import run_model
+
+    model = run_model(Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml")
+    assert model.round == 5
+    assert model.accuracy >= 0.8
+    free_rider = model.clients[4]
+    assert free_rider.strategy == "free_rider"
+    assert all(
+        free_rider.received_token_units < honest.received_token_units
+        for honest in model.clients[:4]
+    )
