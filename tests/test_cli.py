@@ -28,6 +28,8 @@ SMALL = [
     "fl.contribution.methods=[size,loo,cgsv]",
     "--set",
     "fl.contribution.pay_by=loo",
+    "--set",
+    "compare=[size,cgsv]",
 ]
 PARQUETS = ("model", "agents", "scores", "events", "comparison")
 
