@@ -261,7 +261,7 @@ def dispatch(args: argparse.Namespace) -> int:
         from simfl.sweep import run_sweep
 
         options = {"jobs": args.jobs} if args.jobs is not None else {}  # else run_sweep's
-        return int(
+        status = int(
             run_sweep(
                 Path(args.sweep),
                 **options,
@@ -272,9 +272,26 @@ def dispatch(args: argparse.Namespace) -> int:
                 quiet=args.quiet,
             )
         )
+        sweep_report_command(Path(args.sweep), Path(args.out))
+        return status
     elif args.command == "bench":
         return bench_command(args.name)
     return EXIT_OK
+
+
+def sweep_report_command(sweep_file: Path, out: Path) -> None:
+    """After a sweep: draw its dashboard and say where everything is."""
+    from simfl.designs import load_sweep
+    from simfl.sweep_report import render_sweep_report
+
+    folder = out / load_sweep(sweep_file).name
+    if not (folder / "summary.parquet").is_file():
+        return
+    render_sweep_report(folder)
+    print(f"results: {folder}")
+    print(f"summary: {folder / 'summary.parquet'}")
+    print(f"dashboard: {folder / 'sweep_dashboard.png'}")
+    print(f"report: {folder / 'sweep_report.html'}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,7 +27,8 @@ import pandas as pd
 
 from simfl.errors import UserError
 
-ID_COLUMNS = {"run_id", "point", "replication", "seed", "status", "error", "trajectory_reused",
+ID_COLUMNS = {"run_id", "point", "replication", "seed", "fl_seed", "status", "error",
+              "trajectory_reused",
               "run_seconds", "metrics_error"}  # fmt: skip
 MAX_METRICS = 6  # metrics shown on the dashboard (the first numeric ones of the summary)
 

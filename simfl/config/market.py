@@ -94,9 +94,10 @@ class Reward(Section):
         ),
     )
     bought_back: Literal["burn", "forward"] = Field(
-        "burn",
+        "forward",
         description=(
-            "what the federation does with bought-back CST_i: burn, or forward to the client"
+            "bought-back CST_i: forward to the client (pays it), or burn (rewards only "
+            "holders: give clients a token_endowment)"
         ),
     )
     reputation: Probability = Field(

@@ -58,10 +58,20 @@ def test_buyback_raises_the_price_and_selling_minted_tokens_lowers_it() -> None:
 
 
 def test_buyback_burns_what_it_buys_when_told_to() -> None:
-    model = FederationMarket(synthetic(**{"market.reward.mode": "buyback"}))
+    model = FederationMarket(
+        synthetic(**{"market.reward.mode": "buyback", "market.reward.bought_back": "burn"})
+    )
     supply = [model.ledger.total_supply(t) for t in model.tokens]
     model.step()
     assert all(model.ledger.total_supply(t) < s for t, s in zip(model.tokens, supply))
+
+
+def test_buyback_forwards_what_it_buys_to_the_contributors_by_default() -> None:
+    model = FederationMarket(synthetic(**{"market.reward.mode": "buyback"}))
+    model.step()
+    held = [model.ledger.balance(t, c.account) for t, c in zip(model.tokens, model.clients)]
+    assert all(h > 0 for h in held)
+    assert held == sorted(held)  # synthetic quality rises with the client index
 
 
 def test_treasury_never_spends_what_it_does_not_have() -> None:
