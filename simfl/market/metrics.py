@@ -136,7 +136,7 @@ def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, floa
     last = model.iloc[-1]
     n = len(rewards)
     metrics: dict[str, float | str] = {
-        "rounds": float(len(model)),
+        "rounds": float(model["round"].max()),
         "final_accuracy": float(last["accuracy"]),
         "gini": gini(rewards["reward_spot"]),
         "ground_truth": truth_name,
