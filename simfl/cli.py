@@ -284,7 +284,10 @@ def sweep_report_command(sweep_file: Path, out: Path) -> None:
     from simfl.designs import load_sweep
     from simfl.sweep_report import render_sweep_report
 
-    folder = out / load_sweep(sweep_file).name
+    try:
+        folder = out / load_sweep(sweep_file).name
+    except UserError:
+        return  # nothing ran; the sweep already said why
     if not (folder / "summary.parquet").is_file():
         return
     render_sweep_report(folder)

@@ -106,44 +106,37 @@ class Trader(Reporting, mesa.Agent):
     def buy(self, index: int, base_in: int) -> int:
         """Spend up to `base_in` BASE on CST_index within the slippage limit; tokens got."""
         model = self.model
-        pool: ConstantProductPool = model.pools[index]
-        base = model.base
-        reserve_base = pool.reserve_of(base)
-        reserve_token = pool.reserve_of(model.tokens[index])
-        cap = self.max_order(reserve_base, pool.fee_bps)
-        base_in = min(base_in, cap, self.base_balance())
-        if base_in <= 0:
-            return 0
-        fair_out = base_in * reserve_token // reserve_base
-        min_out = fair_out * (BPS - self.slippage_bps) // BPS
-        try:
-            out = pool.swap_exact_in(self.account, base, base_in, min_out)
-        except (AmmError, LedgerError):
-            self.failed_trades += 1
-            return 0
-        self.trades += 1
-        self.slippage_units += base_in - out * reserve_base // reserve_token
-        return out
+        return self._swap(index, model.base, model.tokens[index], base_in, buying=True)
 
     def sell(self, index: int, tokens_in: int) -> int:
         """Sell up to `tokens_in` CST_index for BASE within the slippage limit; BASE got."""
-        pool: ConstantProductPool = self.market.pools[index]
-        token = self.market.tokens[index]
-        reserve_base = pool.reserve_of(self.market.base)
-        reserve_token = pool.reserve_of(token)
-        cap = self.max_order(reserve_token, pool.fee_bps)
-        tokens_in = min(tokens_in, cap, self.token_balance(index))
-        if tokens_in <= 0:
+        model = self.model
+        return self._swap(index, model.tokens[index], model.base, tokens_in, buying=False)
+
+    def _swap(self, index: int, token_in: str, token_out: str, amount_in: int, buying: bool) -> int:
+        """Swap up to `amount_in` (capped by balance and slippage) in pool `index`.
+
+        Slippage paid is counted in BASE against the pre-trade spot price (rounded down).
+        A refused swap counts as a failed trade and changes nothing.
+        """
+        pool: ConstantProductPool = self.model.pools[index]
+        reserve_in, reserve_out = pool.reserve_of(token_in), pool.reserve_of(token_out)
+        held = self.model.ledger.balances_of(token_in).get(self.account, 0)
+        amount_in = min(amount_in, self.max_order(reserve_in, pool.fee_bps), held)
+        if amount_in <= 0:
             return 0
-        fair_out = tokens_in * reserve_base // reserve_token
+        fair_out = amount_in * reserve_out // reserve_in
         min_out = fair_out * (BPS - self.slippage_bps) // BPS
         try:
-            out = pool.swap_exact_in(self.account, token, tokens_in, min_out)
+            out = pool.swap_exact_in(self.account, token_in, amount_in, min_out)
         except (AmmError, LedgerError):
             self.failed_trades += 1
             return 0
         self.trades += 1
-        self.slippage_units += fair_out - out
+        # in BASE: what was paid beyond spot (buying) or what spot would have paid (selling)
+        self.slippage_units += (
+            amount_in - out * reserve_in // reserve_out if buying else fair_out - out
+        )
         return out
 
     def refresh_values(self, values: Sequence[int]) -> None:
