@@ -184,12 +184,11 @@ class Federation(Reporting, mesa.Agent):
             pool.add_liquidity(self.account, amount0, amount1)
 
     def plan_buyback(self, weights: list[Fraction], revenue: int) -> list[int]:
-        """BASE to spend buying each CST_i back this round, capped by the treasury."""
-        mode = self.model.reward.mode
-        if mode not in ("buyback", "hybrid"):
+        """BASE to spend buying each CST_i back this round: the round's revenue split by
+        weight (announced before the payout; the revenue arrives before it is spent)."""
+        if self.model.reward.mode not in ("buyback", "hybrid"):
             return [0] * len(weights)
-        spend = min(revenue, self.model.ledger.balance(self.model.base, self.account) + revenue)
-        return split_amount(spend, weights)
+        return split_amount(revenue, weights)
 
     def distribute(self, weights: list[Fraction], revenue: int, emission: int) -> None:
         """Step 4 of a round: pay out by `reward.mode`; never spends what it does not have.
