@@ -34,8 +34,16 @@ test: setup
 demo: setup
 	$(VENV)/bin/simfl run $(SCENARIO)
 
-bench: setup
-	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+# uniswappy (the AMM benchmark's comparison) lives in a throwaway venv, never in .venv
+BENCH_VENV := .bench-venv
+$(BENCH_VENV)/.installed:
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q uniswappy || echo "uniswappy not installed: bench_amm will skip it"
+	touch $@
+
+bench: setup $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/bench_amm.py
+	for b in fl market sweep; do $(PY) benchmarks/bench_$$b.py || exit 1; done
 
 docs: setup
 	$(PY) -c 'from simfl.config import update_readme; update_readme()'
