@@ -1,7 +1,8 @@
 """Exact token accounting for simfl: an integer ledger and Uniswap-v2 constant-product pools.
 
-``ledger`` (balances, journal, :func:`replay`), ``amm`` (UniswapV2Library math) and
-``pool`` (the pair). Import from here: ``from simfl.chain import ConstantProductPool``.
+``ledger`` (balances, journal, :func:`replay`), ``amm`` (UniswapV2Library and Pair math),
+``pool`` (the pair) and ``errors`` (its refusals). Import from here:
+``from simfl.chain import ConstantProductPool``.
 
 Pure Python ints only; imports nothing but the stdlib and ``simfl.errors``.
 """
@@ -10,17 +11,17 @@ from simfl.chain.amm import (
     BPS,
     LOCKED_ACCOUNT,
     MINIMUM_LIQUIDITY,
-    InsufficientLiquidity,
-    ZeroAmount,
+    amounts_burned,
     get_amount_in,
     get_amount_out,
     k_holds,
+    liquidity_minted,
+    protocol_fee_liquidity,
     quote,
 )
-from simfl.chain.ledger import DuplicateToken, Ledger, UnknownToken, replay
-from simfl.chain.pool import (
-    ConstantProductPool,
+from simfl.chain.errors import (
     InsufficientFirstDeposit,
+    InsufficientLiquidity,
     InsufficientLiquidityBurned,
     InsufficientLiquidityMinted,
     InsufficientOutputAmount,
@@ -28,7 +29,10 @@ from simfl.chain.pool import (
     KInvariantFailed,
     SlippageExceeded,
     TokenNotInPool,
+    ZeroAmount,
 )
+from simfl.chain.ledger import DuplicateToken, Ledger, UnknownToken, replay
+from simfl.chain.pool import ConstantProductPool
 
 __all__ = [
     "BPS",
@@ -48,9 +52,12 @@ __all__ = [
     "TokenNotInPool",
     "UnknownToken",
     "ZeroAmount",
+    "amounts_burned",
     "get_amount_in",
     "get_amount_out",
     "k_holds",
+    "liquidity_minted",
+    "protocol_fee_liquidity",
     "quote",
     "replay",
 ]

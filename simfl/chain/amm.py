@@ -1,29 +1,58 @@
-"""Uniswap v2's constant-product math on exact ints, like ``UniswapV2Library``.
+"""Uniswap v2's constant-product math on exact ints: ``UniswapV2Library`` and the pair's.
 
-``get_amount_out``, ``get_amount_in`` and ``quote`` take the fee in basis points:
-``fee_bps=30`` gives Uniswap's ``997/1000`` results to the last base unit. ``k_holds`` is
-the pair's ``K`` check. Pure functions of ints; the pool that holds state and calls them
-is :class:`simfl.chain.pool.ConstantProductPool`.
+Library (swap prices): ``quote``, ``get_amount_out``, ``get_amount_in`` take the fee in
+basis points, ``fee_bps=30`` giving Uniswap's ``997/1000`` results to the last base unit.
+Pair (liquidity and the ``K`` check), in ``UniswapV2Pair``'s order: ``protocol_fee_liquidity``
+(``_mintFee``), ``liquidity_minted`` (``mint``), ``amounts_burned`` (``burn``), ``k_holds``
+(``swap``'s ``K``). Pure functions of ints; the pool that holds state and calls them is
+:class:`simfl.chain.pool.ConstantProductPool`.
 """
 
 from __future__ import annotations
 
-from simfl.errors import AmmError
+from math import isqrt
+
+from simfl.chain.errors import (
+    InsufficientFirstDeposit,
+    InsufficientLiquidity,
+    InsufficientLiquidityBurned,
+    InsufficientLiquidityMinted,
+    ZeroAmount,
+)
 
 MINIMUM_LIQUIDITY = 10**3  # LP base units locked for ever at first mint
 LOCKED_ACCOUNT = "0x0"  # holds MINIMUM_LIQUIDITY, like Uniswap's address(0)
 BPS = 10_000  # basis points in 1: fee_bps / BPS is the fee rate
 
 
-class ZeroAmount(AmmError):
-    """An amount that must be positive is zero (Uniswap: INSUFFICIENT_INPUT_AMOUNT)."""
+# ------------------------------------------------------------------ UniswapV2Library
+def quote(amount_a: int, reserve_a: int, reserve_b: int) -> int:
+    """Return the amount of B worth ``amount_a`` of A at the pool's ratio, no fee, no impact.
+
+    Args:
+        amount_a: Base units of token A (> 0).
+        reserve_a: Pool reserve of A (> 0).
+        reserve_b: Pool reserve of B (> 0).
+
+    Returns:
+        ``amount_a·R_b // R_a`` base units of B, rounded down — favours the pool.
+
+    Raises:
+        ZeroAmount: ``amount_a`` is 0.
+        InsufficientLiquidity: a reserve is 0.
+
+    >>> quote(10**18, 4 * 10**18, 10**18)
+    250000000000000000
+    """
+    if amount_a <= 0:
+        raise ZeroAmount(f"quote needs amount_a > 0, got {amount_a}")
+    if reserve_a <= 0 or reserve_b <= 0:
+        raise InsufficientLiquidity(
+            f"quote needs both reserves > 0, got reserve_a={reserve_a}, reserve_b={reserve_b}"
+        )
+    return amount_a * reserve_b // reserve_a
 
 
-class InsufficientLiquidity(AmmError):
-    """The pool is empty or cannot pay the amount asked (Uniswap: INSUFFICIENT_LIQUIDITY)."""
-
-
-# ------------------------------------------------------------------------- pure math
 def get_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int = 30) -> int:
     """Return what ``amount_in`` buys: ``a·f·R_out // (R_in·BPS + a·f)``, ``f = BPS - fee_bps``.
 
@@ -86,31 +115,114 @@ def get_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee_bps: i
     return reserve_in * amount_out * BPS // ((reserve_out - amount_out) * (BPS - fee_bps)) + 1
 
 
-def quote(amount_a: int, reserve_a: int, reserve_b: int) -> int:
-    """Return the amount of B worth ``amount_a`` of A at the pool's ratio, no fee, no impact.
+# ------------------------------------------------------------------ UniswapV2Pair
+def protocol_fee_liquidity(reserve0: int, reserve1: int, k_last: int, total_supply: int) -> int:
+    """Return the LP units ``Pair._mintFee`` mints to ``feeTo``: 1/6 of the growth of ``√k``.
+
+    ``S·(√k - √kLast) // (5·√k + √kLast)`` with ``√ = isqrt``, ``k = reserve0·reserve1``;
+    0 when ``k_last`` is 0 (fee off or no liquidity event yet) or ``√k`` did not grow.
 
     Args:
-        amount_a: Base units of token A (> 0).
-        reserve_a: Pool reserve of A (> 0).
-        reserve_b: Pool reserve of B (> 0).
+        reserve0: Pool reserve of token0 now.
+        reserve1: Pool reserve of token1 now.
+        k_last: ``reserve0·reserve1`` after the last liquidity event (Uniswap's ``kLast``).
+        total_supply: LP units in existence before the fee is minted.
 
     Returns:
-        ``amount_a·R_b // R_a`` base units of B, rounded down — favours the pool.
+        LP base units, rounded down (both roots and the quotient) — favours the liquidity
+        providers.
+
+    >>> protocol_fee_liquidity(10**21 - 996006981039903216, 1001 * 10**18, 10**42, 10**21)
+    249750499251388
+    """
+    if k_last == 0:
+        return 0
+    root_k = isqrt(reserve0 * reserve1)
+    root_k_last = isqrt(k_last)
+    if root_k <= root_k_last:
+        return 0
+    return total_supply * (root_k - root_k_last) // (5 * root_k + root_k_last)
+
+
+def liquidity_minted(
+    amount0: int, amount1: int, reserve0: int, reserve1: int, total_supply: int
+) -> int:
+    """Return the LP units ``Pair.mint`` gives for depositing ``amount0`` and ``amount1``.
+
+    First deposit (``total_supply == 0``): ``isqrt(a0·a1) - MINIMUM_LIQUIDITY`` (the caller
+    locks ``MINIMUM_LIQUIDITY`` more). Later: ``min(a0·S // r0, a1·S // r1)``, so an
+    unbalanced deposit is paid for its smaller side.
+
+    Args:
+        amount0: Base units of token0 deposited.
+        amount1: Base units of token1 deposited.
+        reserve0: Pool reserve of token0 before the deposit.
+        reserve1: Pool reserve of token1 before the deposit.
+        total_supply: LP units in existence, the protocol fee already minted.
+
+    Returns:
+        LP base units (> 0), rounded down (the root and each share) — favours the pool.
 
     Raises:
-        ZeroAmount: ``amount_a`` is 0.
-        InsufficientLiquidity: a reserve is 0.
+        InsufficientFirstDeposit: a first deposit with ``isqrt(a0·a1) <= MINIMUM_LIQUIDITY``.
+        InsufficientLiquidity: ``total_supply > 0`` but a reserve is 0.
+        InsufficientLiquidityMinted: a later deposit that mints 0.
 
-    >>> quote(10**18, 4 * 10**18, 10**18)
-    250000000000000000
+    >>> liquidity_minted(10**18, 4 * 10**18, 0, 0, 0)
+    1999999999999999000
+    >>> liquidity_minted(10**18, 2 * 10**18, 3 * 10**18, 3 * 10**18, 3 * 10**18)
+    1000000000000000000
     """
-    if amount_a <= 0:
-        raise ZeroAmount(f"quote needs amount_a > 0, got {amount_a}")
-    if reserve_a <= 0 or reserve_b <= 0:
+    if total_supply == 0:
+        root = isqrt(amount0 * amount1)
+        if root <= MINIMUM_LIQUIDITY:
+            raise InsufficientFirstDeposit(
+                f"first deposit gives isqrt({amount0} * {amount1}) = {root} LP units, "
+                f"which must exceed MINIMUM_LIQUIDITY={MINIMUM_LIQUIDITY}; deposit more"
+            )
+        return root - MINIMUM_LIQUIDITY
+    if reserve0 <= 0 or reserve1 <= 0:
         raise InsufficientLiquidity(
-            f"quote needs both reserves > 0, got reserve_a={reserve_a}, reserve_b={reserve_b}"
+            f"LP supply is {total_supply} but reserves are ({reserve0}, {reserve1}); "
+            "the pool lost its reserves and cannot price a deposit"
         )
-    return amount_a * reserve_b // reserve_a
+    liquidity = min(amount0 * total_supply // reserve0, amount1 * total_supply // reserve1)
+    if liquidity == 0:
+        raise InsufficientLiquidityMinted(
+            f"depositing ({amount0}, {amount1}) at reserves ({reserve0}, {reserve1}) "
+            f"and LP supply {total_supply} mints 0 LP units; deposit more"
+        )
+    return liquidity
+
+
+def amounts_burned(
+    liquidity: int, balance0: int, balance1: int, total_supply: int
+) -> tuple[int, int]:
+    """Return what ``Pair.burn`` pays for ``liquidity`` LP units: ``liquidity·balance_i // S``.
+
+    Args:
+        liquidity: LP base units burned (<= ``total_supply``).
+        balance0: The pool's balance of token0 (its reserve; donations included).
+        balance1: The pool's balance of token1.
+        total_supply: LP units in existence, the protocol fee already minted (> 0).
+
+    Returns:
+        ``(amount0, amount1)`` in base units, each > 0 and rounded down — favours the pool.
+
+    Raises:
+        InsufficientLiquidityBurned: either amount would be 0.
+
+    >>> amounts_burned(3 * 10**18 - 1000, 3 * 10**18, 3 * 10**18, 3 * 10**18)
+    (2999999999999999000, 2999999999999999000)
+    """
+    amount0 = liquidity * balance0 // total_supply
+    amount1 = liquidity * balance1 // total_supply
+    if amount0 == 0 or amount1 == 0:
+        raise InsufficientLiquidityBurned(
+            f"burning {liquidity} of {total_supply} LP units at reserves ({balance0}, "
+            f"{balance1}) returns ({amount0}, {amount1}); burn more"
+        )
+    return amount0, amount1
 
 
 def k_holds(

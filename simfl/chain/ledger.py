@@ -269,13 +269,18 @@ class Ledger:
         self.events.append((kind, token, sender, recipient, amount))
 
     @staticmethod
-    def _require(book: dict[str, int], verb: str, token: str, account: str, amount: int) -> None:
-        """Raise ``InsufficientBalance`` if ``account`` holds less than ``amount``."""
+    def _require(
+        book: dict[str, int],
+        verb: str,
+        token: str,
+        account: str,
+        amount: int,
+        error: type[InsufficientBalance] = InsufficientBalance,
+    ) -> None:
+        """Raise ``error`` if ``account`` holds less than ``amount`` (pools pass their own)."""
         held = book.get(account, 0)
         if held < amount:
-            raise InsufficientBalance(
-                f"{verb} of {amount} {token} from {account!r} exceeds its balance {held}"
-            )
+            raise error(f"{verb} of {amount} {token} from {account!r} exceeds its balance {held}")
 
     # The unchecked paths are for callers in simfl.chain that have validated token, accounts,
     # amounts and balances already. Each changes state and appends exactly one event.

@@ -1,11 +1,11 @@
-"""A Uniswap-v2 pair on the ledger: swaps, liquidity, the protocol fee, its exceptions.
+"""A Uniswap-v2 pair on the ledger: the state that ``simfl.chain.amm``'s math runs on.
 
 ``ConstantProductPool`` mirrors ``UniswapV2Pair``: its reserves are the ledger balances of
 ``pool.address``, a swap is accepted only if the fee-adjusted ``k`` did not fall
 (Uniswap's ``K`` check), liquidity follows ``Pair.mint`` / ``Pair.burn`` with
 ``MINIMUM_LIQUIDITY`` locked, and the optional protocol fee is ``Pair._mintFee``. Every
 refused operation raises before the first state change, so ledger and pool are unchanged.
-The math is in :mod:`simfl.chain.amm`.
+The math is in :mod:`simfl.chain.amm`, the refusals in :mod:`simfl.chain.errors`.
 
 Example (Uniswap's first swap vector; a swap journals its two legs):
     >>> ledger = Ledger()
@@ -25,55 +25,43 @@ Example (Uniswap's first swap vector; a swap journals its two legs):
 
 from __future__ import annotations
 
-from math import isqrt
-
 from simfl.chain.amm import (
     BPS,
     LOCKED_ACCOUNT,
     MINIMUM_LIQUIDITY,
-    InsufficientLiquidity,
-    ZeroAmount,
+    amounts_burned,
     get_amount_in,
     get_amount_out,
+    liquidity_minted,
+    protocol_fee_liquidity,
+)
+from simfl.chain.errors import (
+    InsufficientFirstDeposit,
+    InsufficientLiquidity,
+    InsufficientLiquidityBurned,
+    InsufficientLiquidityMinted,
+    InsufficientOutputAmount,
+    InsufficientTraderBalance,
+    KInvariantFailed,
+    SlippageExceeded,
+    TokenNotInPool,
+    ZeroAmount,
 )
 from simfl.chain.ledger import SWAP, Ledger, check_account, check_amount
-from simfl.errors import AmmError, InsufficientBalance
+from simfl.errors import AmmError
+
+# The errors moved to simfl.chain.errors; simfl.chain.pool.<Error> stays importable.
+__all__ = [
+    "ConstantProductPool", "InsufficientFirstDeposit", "InsufficientLiquidity",
+    "InsufficientLiquidityBurned", "InsufficientLiquidityMinted", "InsufficientOutputAmount",
+    "InsufficientTraderBalance", "KInvariantFailed", "SlippageExceeded", "TokenNotInPool",
+    "ZeroAmount",
+]  # fmt: skip
 
 ADD_LIQUIDITY = "add_liquidity"
 REMOVE_LIQUIDITY = "remove_liquidity"
 PROTOCOL_FEE = "protocol_fee"
-
-
-class InsufficientOutputAmount(AmmError):
-    """A swap would pay out nothing (Uniswap: INSUFFICIENT_OUTPUT_AMOUNT)."""
-
-
-class SlippageExceeded(AmmError):
-    """The swap's price is worse than the caller's ``min_out`` / ``max_in`` limit."""
-
-
-class TokenNotInPool(AmmError):
-    """The token named is neither of the pool's two tokens."""
-
-
-class InsufficientLiquidityMinted(AmmError):
-    """A deposit would mint no LP units (Uniswap: INSUFFICIENT_LIQUIDITY_MINTED)."""
-
-
-class InsufficientFirstDeposit(InsufficientLiquidityMinted):
-    """The first deposit has ``isqrt(amount0 * amount1) <= MINIMUM_LIQUIDITY``."""
-
-
-class InsufficientLiquidityBurned(AmmError):
-    """A withdrawal would return zero of a token (Uniswap: INSUFFICIENT_LIQUIDITY_BURNED)."""
-
-
-class KInvariantFailed(AmmError):
-    """A swap would lower the fee-adjusted ``k`` (Uniswap: K)."""
-
-
-class InsufficientTraderBalance(InsufficientBalance, AmmError):
-    """A trader or provider holds less than the pool operation takes from it."""
+Side = tuple[dict[str, int], dict[str, int], str, list[int]]  # book_in, book_out, other, stats
 
 
 class ConstantProductPool:
@@ -278,9 +266,7 @@ class ConstantProductPool:
         held = book_in.get(trader, 0)
         if held < amount_in:
             self._check_actor("trader", trader)
-            raise InsufficientTraderBalance(
-                f"transfer of {amount_in} {token_in} from {trader!r} exceeds its balance {held}"
-            )
+            self._require(book_in, token_in, trader, amount_in)
         balance_out = reserve_out - amount_out
         if adjusted_in * balance_out < scaled_in * reserve_out:
             raise KInvariantFailed(
@@ -345,27 +331,17 @@ class ConstantProductPool:
         self._swap(side, trader, amount_in, amount_out, reserve_in, reserve_out)
 
     def _swap(
-        self,
-        side: tuple[dict[str, int], dict[str, int], str, list[int]],
-        trader: str,
-        amount_in: int,
-        amount_out: int,
-        reserve_in: int,
+        self, side: Side, trader: str, amount_in: int, amount_out: int, reserve_in: int,
         reserve_out: int,
-    ) -> None:
+    ) -> None:  # fmt: skip
         """Check the trader's balance and Uniswap's K, then move the tokens (2 "swap" legs).
 
         K, scaled by BPS: ``(b_in·BPS - a_in·fee_bps)·b_out >= r_in·r_out·BPS`` on the
         balances after the swap. The swap is accepted because k did not fall.
         """
         book_in, book_out, token_out, stats = side
-        address = self.address
-        held = book_in.get(trader, 0)
-        if held < amount_in:
-            token_in = self.token0 if book_in is self._book0 else self.token1
-            raise InsufficientTraderBalance(
-                f"transfer of {amount_in} {token_in} from {trader!r} exceeds its balance {held}"
-            )
+        token_in = self.token1 if token_out == self.token0 else self.token0
+        self._require(book_in, token_in, trader, amount_in)
         balance_in = reserve_in + amount_in
         balance_out = reserve_out - amount_out
         fee_bps = self.fee_bps
@@ -375,8 +351,8 @@ class ConstantProductPool:
                 f"({reserve_in}, {reserve_out}); get_amount_out allows at most "
                 f"{get_amount_out(amount_in, reserve_in, reserve_out, fee_bps)}"
             )
-        token_in = self.token1 if token_out == self.token0 else self.token0
-        book_in[trader] = held - amount_in
+        address = self.address
+        book_in[trader] -= amount_in
         book_in[address] = balance_in
         book_out[address] = balance_out
         book_out[trader] = book_out.get(trader, 0) + amount_out
@@ -403,12 +379,12 @@ class ConstantProductPool:
         """Deposit exactly ``amount0`` of token0 and ``amount1`` of token1; mint LP units.
 
         Like ``UniswapV2Pair.mint`` (not the router): both amounts are taken in full, so an
-        unbalanced deposit donates its excess to the pool. The first deposit mints
-        ``isqrt(amount0·amount1) - MINIMUM_LIQUIDITY`` and locks ``MINIMUM_LIQUIDITY`` in
-        ``LOCKED_ACCOUNT``; later ones mint ``min(a0·S // r0, a1·S // r1)``.
+        unbalanced deposit donates its excess to the pool. The first deposit also locks
+        ``MINIMUM_LIQUIDITY`` in ``LOCKED_ACCOUNT``.
 
         Returns:
-            LP base units minted to ``provider``, rounded down — favours the pool.
+            LP base units minted to ``provider``: :func:`~simfl.chain.amm.liquidity_minted`,
+            rounded down — favours the pool.
 
         Raises:
             ZeroAmount, InsufficientFirstDeposit, InsufficientLiquidityMinted,
@@ -421,31 +397,10 @@ class ConstantProductPool:
             raise ZeroAmount(f"add_liquidity needs both amounts > 0, got {amount0} and {amount1}")
         self._require(self._book0, self.token0, provider, amount0)
         self._require(self._book1, self.token1, provider, amount1)
-        reserve0, reserve1 = self.reserves
-        fee_liquidity = self._protocol_fee_liquidity(reserve0, reserve1)
-        supply = self._lp_supply() + fee_liquidity
-        if supply == 0:
-            root = isqrt(amount0 * amount1)
-            if root <= MINIMUM_LIQUIDITY:
-                raise InsufficientFirstDeposit(
-                    f"first deposit gives isqrt({amount0} * {amount1}) = {root} LP units, "
-                    f"which must exceed MINIMUM_LIQUIDITY={MINIMUM_LIQUIDITY}; deposit more"
-                )
-            liquidity = root - MINIMUM_LIQUIDITY
-        elif reserve0 == 0 or reserve1 == 0:
-            raise InsufficientLiquidity(
-                f"pool {self.name} has LP supply {supply} but reserves ({reserve0}, {reserve1})"
-            )
-        else:
-            liquidity = min(amount0 * supply // reserve0, amount1 * supply // reserve1)
-            if liquidity == 0:
-                raise InsufficientLiquidityMinted(
-                    f"depositing ({amount0}, {amount1}) at reserves ({reserve0}, {reserve1}) "
-                    f"and LP supply {supply} mints 0 LP units; deposit more"
-                )
+        reserve0, reserve1, fee_liquidity, supply = self._before_liquidity_event()
+        liquidity = liquidity_minted(amount0, amount1, reserve0, reserve1, supply)
         ledger, address = self.ledger, self.address
-        self._mint_protocol_fee(fee_liquidity)
-        ledger.note(ADD_LIQUIDITY, self.lp_token, provider, address, liquidity)
+        self._open_liquidity_event(ADD_LIQUIDITY, provider, liquidity, fee_liquidity)
         ledger._transfer_unchecked(self._book0, self.token0, provider, address, amount0)
         ledger._transfer_unchecked(self._book1, self.token1, provider, address, amount1)
         if supply == 0:
@@ -457,10 +412,9 @@ class ConstantProductPool:
     def remove_liquidity(self, provider: str, liquidity: int) -> tuple[int, int]:
         """Burn ``liquidity`` LP units of ``provider`` and pay out its share of both reserves.
 
-        Like ``UniswapV2Pair.burn``: ``amount_i = liquidity·reserve_i // S``.
-
         Returns:
-            ``(amount0, amount1)`` in base units, each rounded down — favours the pool.
+            ``(amount0, amount1)`` in base units: :func:`~simfl.chain.amm.amounts_burned`
+            (``Pair.burn``), each rounded down — favours the pool.
 
         Raises:
             ZeroAmount, InsufficientLiquidityBurned, InsufficientTraderBalance;
@@ -471,45 +425,41 @@ class ConstantProductPool:
         if liquidity == 0:
             raise ZeroAmount("remove_liquidity needs liquidity > 0, got 0")
         self._require(self._lp_book, self.lp_token, provider, liquidity)
-        reserve0, reserve1 = self.reserves
-        fee_liquidity = self._protocol_fee_liquidity(reserve0, reserve1)
-        supply = self._lp_supply() + fee_liquidity
-        amount0 = liquidity * reserve0 // supply
-        amount1 = liquidity * reserve1 // supply
-        if amount0 == 0 or amount1 == 0:
-            raise InsufficientLiquidityBurned(
-                f"burning {liquidity} of {supply} LP units at reserves ({reserve0}, {reserve1}) "
-                f"returns ({amount0}, {amount1}); burn more"
-            )
+        reserve0, reserve1, fee_liquidity, supply = self._before_liquidity_event()
+        amount0, amount1 = amounts_burned(liquidity, reserve0, reserve1, supply)
         ledger, address = self.ledger, self.address
-        self._mint_protocol_fee(fee_liquidity)
-        ledger.note(REMOVE_LIQUIDITY, self.lp_token, provider, address, liquidity)
+        self._open_liquidity_event(REMOVE_LIQUIDITY, provider, liquidity, fee_liquidity)
         ledger._burn_unchecked(self._lp_book, self.lp_token, provider, liquidity)
         ledger._transfer_unchecked(self._book0, self.token0, address, provider, amount0)
         ledger._transfer_unchecked(self._book1, self.token1, address, provider, amount1)
         self._update_k_last()
         return amount0, amount1
 
-    def _protocol_fee_liquidity(self, reserve0: int, reserve1: int) -> int:
-        """Return the LP units ``Pair._mintFee`` would mint now (0 when off), without minting.
+    def _before_liquidity_event(self) -> tuple[int, int, int, int]:
+        """Return ``(reserve0, reserve1, fee_liquidity, supply)`` for a mint or burn.
 
-        ``S·(√k - √kLast) // (5·√k + √kLast)`` with ``isqrt``: 1/6 of the growth of ``√k``
-        since the last liquidity event, rounded down — favours the liquidity providers.
+        ``fee_liquidity`` is what ``Pair._mintFee`` would mint now (0 when the fee is off);
+        ``supply`` the LP supply once it is minted, which the event's shares divide by.
+        Changes nothing.
         """
-        if self.protocol_fee_to is None or self.k_last == 0:
-            return 0
-        root_k = isqrt(reserve0 * reserve1)
-        root_k_last = isqrt(self.k_last)
-        if root_k <= root_k_last:
-            return 0
-        return self._lp_supply() * (root_k - root_k_last) // (5 * root_k + root_k_last)
+        reserve0, reserve1 = self.reserves
+        supply = self.ledger._supply[self.lp_token]
+        if self.protocol_fee_to is None:
+            return reserve0, reserve1, 0, supply
+        fee_liquidity = protocol_fee_liquidity(reserve0, reserve1, self.k_last, supply)
+        return reserve0, reserve1, fee_liquidity, supply + fee_liquidity
 
-    def _mint_protocol_fee(self, liquidity: int) -> None:
-        """Mint ``liquidity`` LP units to ``protocol_fee_to`` (marker + mint), if any."""
-        if liquidity > 0 and self.protocol_fee_to is not None:
-            fee_to = self.protocol_fee_to
-            self.ledger.note(PROTOCOL_FEE, self.lp_token, self.address, fee_to, liquidity)
-            self.ledger._mint_unchecked(self._lp_book, self.lp_token, fee_to, liquidity)
+    def _open_liquidity_event(
+        self, kind: str, provider: str, liquidity: int, fee_liquidity: int
+    ) -> None:
+        """Journal the head of a mint or burn: the protocol fee (marker + mint) if any, then
+        the event's own marker ``(kind, lp_token, provider, address, liquidity)``."""
+        ledger, lp_token, address = self.ledger, self.lp_token, self.address
+        fee_to = self.protocol_fee_to
+        if fee_liquidity > 0 and fee_to is not None:
+            ledger.note(PROTOCOL_FEE, lp_token, address, fee_to, fee_liquidity)
+            ledger._mint_unchecked(self._lp_book, lp_token, fee_to, fee_liquidity)
+        ledger.note(kind, lp_token, provider, address, liquidity)
 
     def _update_k_last(self) -> None:
         """Set ``k_last`` to ``reserve0·reserve1`` if the protocol fee is on, else to 0."""
@@ -520,10 +470,7 @@ class ConstantProductPool:
             self.k_last = reserve0 * reserve1
 
     # ---------------------------------------------------------------- helpers
-    def _lp_supply(self) -> int:
-        return self.ledger._supply[self.lp_token]
-
-    def _side(self, token: str) -> tuple[dict[str, int], dict[str, int], str, list[int]]:
+    def _side(self, token: str) -> Side:
         """Return ``(book_in, book_out, other_token, stats)`` for ``token`` as the input."""
         side = self._sides.get(token)
         if side is None:
@@ -551,8 +498,5 @@ class ConstantProductPool:
 
     @staticmethod
     def _require(book: dict[str, int], token: str, account: str, amount: int) -> None:
-        held = book.get(account, 0)
-        if held < amount:
-            raise InsufficientTraderBalance(
-                f"transfer of {amount} {token} from {account!r} exceeds its balance {held}"
-            )
+        """Raise ``InsufficientTraderBalance`` if ``account`` holds less than ``amount``."""
+        Ledger._require(book, "transfer", token, account, amount, InsufficientTraderBalance)
