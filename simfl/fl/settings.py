@@ -23,9 +23,7 @@ PartitionKind = Literal[
     "exponential",
     "lognormal",
 ]
-StrategyName = Literal[
-    "fedavg", "fedprox", "fedavgm", "fedadam", "median", "trimmed_mean", "krum"
-]
+StrategyName = Literal["fedavg", "fedprox", "fedavgm", "fedadam", "median", "trimmed_mean", "krum"]
 BehaviourKind = Literal[
     "honest",
     "free_rider",  # plain: returns the global model unchanged
