@@ -261,17 +261,25 @@ def dispatch(args: argparse.Namespace) -> int:
         from simfl.sweep import run_sweep
 
         options = {"jobs": args.jobs} if args.jobs is not None else {}  # else run_sweep's
-        status = int(
-            run_sweep(
-                Path(args.sweep),
-                **options,
-                scheduler=args.scheduler,
-                out=Path(args.out),
-                resume=args.resume,
-                fail_fast=args.fail_fast,
-                quiet=args.quiet,
+        try:
+            status = int(
+                run_sweep(
+                    Path(args.sweep),
+                    **options,
+                    scheduler=args.scheduler,
+                    out=Path(args.out),
+                    resume=args.resume,
+                    fail_fast=args.fail_fast,
+                    quiet=args.quiet,
+                )
             )
-        )
+        except KeyboardInterrupt:
+            print(
+                f"\nfinished runs are kept; to do the rest: simfl sweep {args.sweep} "
+                f"--out {args.out} --resume",
+                file=sys.stderr,
+            )
+            raise
         sweep_report_command(Path(args.sweep), Path(args.out))
         return status
     elif args.command == "bench":

@@ -87,6 +87,17 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def ensure_folder(folder: Path, what: str = "--out") -> None:
+    """Create `folder` (and its parents) unless it exists; `UserError` if it cannot be a
+    folder: a file is in the way, or the file system refuses."""
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{what} {folder}: is a file, not a folder; give a folder for results")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"{what} {folder}: cannot create this folder ({err.strerror})") from None
+
+
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
     """Write JSON via a temporary file and a rename, so readers never see half a file."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -152,9 +163,9 @@ def run_scenario(
     run_id = run_id or default_run_id(config)
     out_dir = Path(out_dir)
     final = out_dir / run_id
+    ensure_folder(out_dir)
     if final.exists() and not replace:
         raise UserError(f"{final} exists already; remove it or pass another --out")
-    out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f".tmp-{run_id}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)

@@ -1,15 +1,10 @@
 """`run_sweep`: a sweep file → many runs under `OUT/<sweep-id>/`, in parallel, resumable.
 
-Layout::
+The folder's layout, the resume checks and `summary.parquet` live in
+`simfl.sweep_folder`; where runs execute (local pool or Dask) in `simfl.executors`.
 
-    OUT/<sweep-id>/sweep.json              the resolved sweep, seeds, counts, timings
-    OUT/<sweep-id>/summary.parquet         one row per run: ids, seed, parameters, status,
-                                           headline metrics
-    OUT/<sweep-id>/runs/<run-id>/          one run folder each (`runner.run_scenario`)
-    OUT/<sweep-id>/trajectories/<key>.json the FL-trajectory cache
-
-Execution: one local `ProcessPoolExecutor` for the whole sweep (forkserver context, each
-worker pinned to one torch thread), or a Dask cluster when `scheduler` is an address.
+Execution: one local process pool for the whole sweep (forkserver context, each worker
+pinned to one torch thread), or a Dask cluster when `scheduler` is an address.
 Every run — including `jobs=1` — executes in a worker, so thread settings, and hence
 float results, do not depend on `jobs`. Runs sharing an uncached FL trajectory wait for
 the first of them (the leader) to finish and store it, then replay it.
@@ -20,56 +15,43 @@ on unless `fail_fast`. `resume=True` skips runs whose manifest is complete, remo
 stale `.tmp-*` folders and redoes the rest; the sweep file must resolve to the same
 design (checked by digest).
 
+Ctrl-C (or any exception in the driver): queued runs are cancelled and running local
+workers killed at once (a run takes minutes; nobody waits for it), their temporary
+folders removed, `summary.parquet` written and `sweep.json` marked "interrupted"; then
+the exception propagates (the CLI exits 130). Finished runs stay; `--resume` does the rest.
+
 Scripts that call `run_sweep` need an `if __name__ == "__main__":` guard: forkserver
 workers import the main module, as with multiprocessing's spawn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import multiprocessing as mp
 import os
 import shutil
 import sys
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
-from concurrent.futures import wait as pool_wait
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from simfl.config import load_scenario
 from simfl.designs import RunSpec, Sweep, load_sweep
 from simfl.errors import UserError
+from simfl.executors import DaskPool, LocalPool, single_thread
 from simfl.runner import MANIFEST, read_manifest, read_tables, write_json_atomic
-
-HEADLINE = "headline.json"  # per-run headline metrics, written inside the run's temp folder
-RUNS, TRAJECTORIES = "runs", "trajectories"
-# imported once in the forkserver, so workers fork with them loaded: without the lazy
-# ones (sklearn for the digits data, torch._dynamo on the first optimizer) each fresh
-# worker's first run pays ~2-3 s of imports
-PRELOAD = ("simfl.model", "simfl.runner", "simfl.trajectory_cache", "simfl.market.metrics",
-           "sklearn.datasets", "torch.optim", "torch._dynamo")  # fmt: skip
-
+from simfl.sweep_folder import (
+    HEADLINE,
+    RUNS,
+    SWEEP_JSON,
+    TRAJECTORIES,
+    prepare,
+    remove_stale,
+    summarise,
+)
 
 # -------------------------------------------------------------------- workers
-
-
-def _init_worker() -> None:
-    """Pin torch to one thread so `jobs` workers on `jobs` cores do not oversubscribe."""
-    import torch
-
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1) if torch.get_num_interop_threads() != 1 else None
-
-
-def _single_thread() -> None:
-    import torch
-
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
 
 
 def _write_headline(run_dir: Path) -> None:
@@ -100,7 +82,7 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
     from simfl import trajectory_cache
     from simfl.runner import run_scenario
 
-    _single_thread()
+    single_thread()
     runs_dir, run_id = Path(task["runs_dir"]), task["run_id"]
     clock = time.perf_counter()
     info = {k: task[k] for k in ("sweep", "point", "replication", "seed", "fl_seed", "overrides")}
@@ -130,77 +112,6 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------- driver
-
-
-class _LocalPool:
-    """The local process pool behind the same two calls as a Dask client."""
-
-    def __init__(self, jobs: int) -> None:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(list(PRELOAD))
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
-
-    def submit(self, task: dict[str, Any]) -> Any:
-        return self.pool.submit(execute_run, task)
-
-    @staticmethod
-    def wait(pending: set[Any]) -> tuple[set[Any], set[Any]]:
-        done, rest = pool_wait(pending, return_when=FIRST_COMPLETED)
-        return set(done), set(rest)
-
-    def cancel(self, futures: set[Any]) -> None:
-        for future in futures:
-            future.cancel()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _DaskPool:
-    """Runs on a Dask distributed cluster at `address`."""
-
-    def __init__(self, address: str) -> None:
-        from dask.distributed import Client
-
-        self.client = Client(address)
-
-    def submit(self, task: dict[str, Any]) -> Any:
-        return self.client.submit(execute_run, task, pure=False)
-
-    @staticmethod
-    def wait(pending: set[Any]) -> tuple[set[Any], set[Any]]:
-        from dask.distributed import wait
-
-        done, rest = wait(list(pending), return_when="FIRST_COMPLETED")
-        return set(done), set(rest)
-
-    def cancel(self, futures: set[Any]) -> None:
-        if futures:
-            self.client.cancel(list(futures))
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def _prepare_dir(sweep: Sweep, root: Path, resume: bool) -> dict[str, Any]:
-    resolved = sweep.resolved()
-    previous = root / "sweep.json"
-    if root.exists() and any(root.iterdir()):
-        if not resume:
-            raise UserError(f"{root} exists already; pass resume=True (--resume) or remove it")
-        if previous.is_file():
-            digest = json.loads(previous.read_text()).get("digest")
-            if digest != resolved["digest"]:
-                raise UserError(
-                    f"{root} holds a different sweep (digest {digest}, this file resolves to "
-                    f"{resolved['digest']}); use another --out or remove it"
-                )
-    for sub in (RUNS, TRAJECTORIES):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-        for stale in (root / sub).glob(".tmp-*"):
-            shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
-    write_json_atomic({**resolved, "status": "running"}, previous)
-    return resolved
 
 
 def _cache_keys(sweep: Sweep, todo: list[RunSpec], traj_dir: Path) -> dict[str, str | None]:
@@ -241,7 +152,7 @@ def run_sweep(
     started, clock = time.time(), time.perf_counter()
     sweep = load_sweep(path)
     root = Path(out).resolve() / sweep.name
-    resolved = _prepare_dir(sweep, root, resume)
+    resolved = prepare(sweep, root, resume)
     runs_dir, traj_dir = root / RUNS, root / TRAJECTORIES
     done_before = {s.run_id for s in sweep.runs if read_manifest(runs_dir / s.run_id)}
     todo = [s for s in sweep.runs if s.run_id not in done_before]
@@ -269,20 +180,40 @@ def run_sweep(
     results: dict[str, dict[str, Any]] = {}
     bar = tqdm(total=len(sweep.runs), initial=len(done_before), desc=sweep.name,
                disable=quiet, file=sys.stderr, unit="run")  # fmt: skip
-    pool = _DaskPool(scheduler) if scheduler else _LocalPool(jobs) if todo else None
+    pool = DaskPool(scheduler) if scheduler else LocalPool(jobs) if todo else None
     stopped = False
     futures: dict[Any, RunSpec] = {}
     pending: set[Any] = set()
 
     def submit(spec: RunSpec) -> None:
         try:
-            future = pool.submit(task(spec))
+            future = pool.submit(execute_run, task(spec))
         except Exception as err:  # a broken pool: record the run as failed, go on
             results[spec.run_id] = _failed(spec, runs_dir, err)
             bar.update(1)
             return
         futures[future] = spec
         pending.add(future)
+
+    def finish(status: str | None = None) -> int:
+        summary = summarise(sweep, root)
+        counts = summary["status"].value_counts().to_dict()
+        complete = int(counts.get("complete", 0))
+        status = status or ("complete" if complete == len(sweep.runs) else "incomplete")
+        write_json_atomic({
+            **resolved,
+            "status": status,
+            "counts": {"runs": len(sweep.runs), "points": len(sweep.points),
+                       **{str(k): int(v) for k, v in counts.items()},
+                       "skipped_complete": len(done_before), "executed": len(results),
+                       "trajectories_reused": int(summary["trajectory_reused"].sum())},
+            "execution": {"jobs": jobs, "scheduler": scheduler, "cache": cache,
+                          "resume": resume, "fail_fast": fail_fast},
+            "timings": {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+                        "wall_seconds": round(time.perf_counter() - clock, 3),
+                        "run_seconds": round(sum(r["seconds"] for r in results.values()), 3)},
+        }, root / SWEEP_JSON)  # fmt: skip
+        return 0 if complete == len(sweep.runs) else 1
 
     try:
         for spec in ready:
@@ -304,28 +235,21 @@ def run_sweep(
                     kept = {f for f in pending if not f.cancelled()}
                     pending.clear()
                     pending.update(kept)
+    except BaseException:  # Ctrl-C, or a bug in the driver: stop now, keep what finished
+        bar.close()
+        if pool is not None:
+            pool.abort(pending)
+            pool = None
+            if not scheduler:  # local workers are dead: nobody writes their temp folders
+                remove_stale(root)
+        with contextlib.suppress(Exception):  # the interrupt matters more than the summary
+            finish("interrupted")
+        raise
     finally:
         bar.close()
         if pool is not None:
             pool.close()
-    summary = summarise(sweep, root)
-    counts = summary["status"].value_counts().to_dict()
-    complete = int(counts.get("complete", 0))
-    sweep_info = {
-        **resolved,
-        "status": "complete" if complete == len(sweep.runs) else "incomplete",
-        "counts": {"runs": len(sweep.runs), "points": len(sweep.points),
-                   **{str(k): int(v) for k, v in counts.items()},
-                   "skipped_complete": len(done_before), "executed": len(results),
-                   "trajectories_reused": int(summary["trajectory_reused"].sum())},
-        "execution": {"jobs": jobs, "scheduler": scheduler, "cache": cache,
-                      "resume": resume, "fail_fast": fail_fast},
-        "timings": {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-                    "wall_seconds": round(time.perf_counter() - clock, 3),
-                    "run_seconds": round(sum(r["seconds"] for r in results.values()), 3)},
-    }  # fmt: skip
-    write_json_atomic(sweep_info, root / "sweep.json")
-    return 0 if complete == len(sweep.runs) else 1
+    return finish()
 
 
 def _outcome(future: Any, spec: RunSpec, runs_dir: Path) -> dict[str, Any]:
@@ -346,48 +270,4 @@ def _failed(spec: RunSpec, runs_dir: Path, err: BaseException) -> dict[str, Any]
     return {"run_id": spec.run_id, "status": "failed", "error": error, "seconds": 0.0}
 
 
-# -------------------------------------------------------------------- summary
-
-
-def _column_safe(values: list[Any]) -> list[Any]:
-    """Parquet needs one type per column: nested values become JSON, mixed ones text."""
-    values = [json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for v in values]
-    kinds = {type(v) for v in values if v is not None}
-    if len(kinds) > 1 and not kinds <= {int, float}:
-        return [None if v is None else str(v) for v in values]
-    return values
-
-
-def summarise(sweep: Sweep, root: Path) -> pd.DataFrame:
-    """One row per run from what is on disk; writes `summary.parquet` atomically."""
-    rows = []
-    for spec in sweep.runs:
-        run_dir = root / RUNS / spec.run_id
-        try:
-            manifest = json.loads((run_dir / MANIFEST).read_text())
-        except (OSError, ValueError):
-            manifest = {"status": "not_run"}
-        headline = {}
-        if manifest.get("status") == "complete" and (run_dir / HEADLINE).is_file():
-            headline = json.loads((run_dir / HEADLINE).read_text()).get("metrics", {})
-        row = {"run_id": spec.run_id, "point": spec.point, "replication": spec.replication,
-               "seed": spec.seed, "fl_seed": spec.fl_seed}  # fmt: skip
-        row |= {name: spec.overrides.get(name) for name in sweep.parameter_names}
-        row |= {
-            "status": manifest.get("status", "not_run"),
-            "error": manifest.get("error"),
-            "trajectory_reused": bool((manifest.get("trajectory") or {}).get("reused", False)),
-            "run_seconds": (manifest.get("timings") or {}).get("run_seconds"),
-        }
-        rows.append(row | {k: v for k, v in headline.items() if k not in row})
-    frame = pd.DataFrame(rows)
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = _column_safe(list(frame[column]))
-    tmp = root / f".summary.parquet.tmp-{os.getpid()}"
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, root / "summary.parquet")
-    return frame
-
-
-__all__ = ["execute_run", "run_sweep", "summarise"]
+__all__ = ["execute_run", "run_sweep"]

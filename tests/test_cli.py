@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from simfl import cli
 from simfl.errors import UserError
+from simfl.runner import read_manifest
+from simfl.sweep import run_sweep
+from tests.helpers import tiny_fl_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
@@ -359,3 +363,56 @@ def test_sweep_without_jobs_leaves_the_default_to_run_sweep(monkeypatch):
     monkeypatch.setitem(sys.modules, "simfl.sweep", fake)
     assert cli.main(["sweep", "s.yaml"]) == 0
     assert "jobs" not in seen and seen["out"] == Path("results") and seen["resume"] is False
+
+
+def test_sigint_mid_sweep_kills_the_runs_in_flight_exits_130_and_resumes(tmp_path):
+    base = {**tiny_fl_scenario("tiny", seed=3), "rounds": 4}
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base))
+    sweep = {"scenario": "base.yaml", "parameters": {"fl.local.lr": [0.01, 0.02, 0.03, 0.04]},
+             "replications": 2, "seeding": "independent"}  # fmt: skip
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(sweep))
+    out, runs = tmp_path / "out", tmp_path / "out" / "study" / "runs"
+    process = subprocess.Popen(
+        [str(SIMFL), "sweep", str(tmp_path / "study.yaml"), "--jobs", "2", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not (runs.is_dir() and any(not p.name.startswith(".") for p in runs.iterdir())):
+            assert process.poll() is None and time.monotonic() < deadline, "no run finished"
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole group
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    stderr_text = stderr.decode(errors="replace")
+    assert process.returncode == 130, stderr_text
+    assert "Traceback" not in stderr_text and "interrupted" in stderr_text
+    assert "--resume" in stderr_text
+    names = [p.name for p in runs.iterdir()]
+    assert not [n for n in names if n.startswith(".")], "a killed run left its temp folder"
+    assert all(read_manifest(runs / n) for n in names), "a run folder is not whole"
+    assert len(names) < 8, "queued runs were started after Ctrl-C"
+    info = json.loads((out / "study" / "sweep.json").read_text())
+    assert info["status"] == "interrupted" and info["counts"]["complete"] == len(names)
+
+    assert run_sweep(tmp_path / "study.yaml", jobs=2, out=out, resume=True, quiet=True) == 0
+    assert sorted(p.name for p in runs.iterdir()) == [
+        f"p00{p}-r0{r}" for p in range(4) for r in (0, 1)
+    ]
+
+
+@pytest.mark.parametrize("target", ["afile", "afile/sub"])
+def test_out_that_is_a_file_exits_2_and_runs_nothing(target, tmp_path, capsys):
+    (tmp_path / "afile").write_text("keep me")
+    out = tmp_path / target
+    assert cli.main(["run", str(QUICKSTART), *SMALL, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --out {tmp_path / 'afile'}") or err.startswith(
+        f"error: --out {out}"
+    ), err
+    assert "Traceback" not in err
+    assert (tmp_path / "afile").read_text() == "keep me"

@@ -17,20 +17,9 @@ import yaml
 from simfl.errors import ScenarioError, UserError
 from simfl.runner import TABLES, read_manifest
 from simfl.sweep import run_sweep
+from tests.helpers import tiny_fl_scenario
 
-FL_BASE = {
-    "name": "tiny",
-    "seed": 3,
-    "rounds": 2,
-    "fl": {
-        "dataset": "digits",
-        "clients": 3,
-        "max_train_samples": 150,
-        "validation_size": 60,
-        "contribution": {"methods": ["size", "loo"], "pay_by": "loo"},
-    },
-    "market": {"investors": [{"strategy": "noise", "count": 3, "budget": 100}], "substeps": 2},
-}
+FL_BASE = tiny_fl_scenario("tiny", seed=3)
 SYNTHETIC_BASE = {**FL_BASE, "scores": {"source": "synthetic"}}
 
 
@@ -108,12 +97,40 @@ def test_fail_fast_stops_after_the_first_failure(tmp_path):
 def test_an_existing_sweep_folder_needs_resume(tmp_path):
     path = write(tmp_path, {}, SYNTHETIC_BASE)
     assert run_sweep(path, out=tmp_path / "out", quiet=True) == 0
-    with pytest.raises(UserError, match="pass resume=True"):
+    with pytest.raises(UserError, match=r"earlier run of this sweep; pass --resume"):
         run_sweep(path, out=tmp_path / "out", quiet=True)
     assert run_sweep(path, out=tmp_path / "out", resume=True, quiet=True) == 0
-    path.write_text(yaml.safe_dump({"scenario": "base.yaml", "replications": 2}))
-    with pytest.raises(UserError, match="holds a different sweep"):
+
+
+def test_resume_refuses_a_changed_sweep_file_and_names_what_changed(tmp_path):
+    path = write(tmp_path, {"parameters": {"market.pool.fee_bps": [5, 30]}}, SYNTHETIC_BASE)
+    assert run_sweep(path, out=tmp_path / "out", quiet=True) == 0
+    before = (tmp_path / "out" / "study" / "sweep.json").read_bytes()
+    write(tmp_path, {"parameters": {"market.pool.fee_bps": [5, 60]}}, SYNTHETIC_BASE)
+    with pytest.raises(UserError, match="holds a different sweep: parameters, points changed"):
         run_sweep(path, out=tmp_path / "out", resume=True, quiet=True)
+    write(
+        tmp_path, {"parameters": {"market.pool.fee_bps": [5, 30]}}, {**SYNTHETIC_BASE, "rounds": 3}
+    )
+    with pytest.raises(UserError, match=r"different sweep: the base scenario \S+base.yaml changed"):
+        run_sweep(path, out=tmp_path / "out", resume=True, quiet=True)
+    assert (tmp_path / "out" / "study" / "sweep.json").read_bytes() == before
+
+
+def test_a_foreign_folder_with_the_sweeps_name_is_left_alone(tmp_path):
+    path = write(tmp_path, {}, SYNTHETIC_BASE)
+    (tmp_path / "out" / "study").mkdir(parents=True)
+    (tmp_path / "out" / "study" / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match="holds no sweep.json, so it is not a simfl sweep folder"):
+        run_sweep(path, out=tmp_path / "out", resume=True, quiet=True)
+    assert [p.name for p in (tmp_path / "out" / "study").iterdir()] == ["notes.txt"]
+
+
+def test_out_pointing_at_a_file_is_a_user_error(tmp_path):
+    path = write(tmp_path, {}, SYNTHETIC_BASE)
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(UserError, match="afile: is a file, not a folder"):
+        run_sweep(path, out=tmp_path / "afile", quiet=True)
 
 
 def test_a_malformed_sweep_file_raises_before_anything_is_written(tmp_path):

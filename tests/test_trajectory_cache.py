@@ -10,20 +10,9 @@ from simfl.model import fl_stream
 from simfl.runner import TABLES, run_scenario
 from simfl.sources import make_source
 from simfl.sweep import execute_run
+from tests.helpers import tiny_fl_scenario
 
-BASE = {
-    "name": "cached",
-    "seed": 5,
-    "rounds": 2,
-    "fl": {
-        "dataset": "digits",
-        "clients": 3,
-        "max_train_samples": 150,
-        "validation_size": 60,
-        "contribution": {"methods": ["size", "loo"], "pay_by": "loo"},
-    },
-    "market": {"investors": [{"strategy": "noise", "count": 3, "budget": 100}], "substeps": 2},
-}
+BASE = tiny_fl_scenario("cached", seed=5)
 
 
 def scenario(**overrides):
