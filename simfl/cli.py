@@ -142,10 +142,22 @@ def report_command(run_dir: str | Path) -> list[Path]:
         render_sweep_report(run_dir)
         names = ("sweep_dashboard.png", "sweep_report.html")
         return [run_dir / n for n in names if (run_dir / n).exists()] or [run_dir]
+    if not (run_dir / "manifest.json").exists():
+        inside = sorted(p.name for p in run_dir.iterdir() if _is_results_folder(p))
+        if inside:
+            shown = ", ".join(inside[:3]) + (", ..." if len(inside) > 3 else "")
+            raise UserError(
+                f"{run_dir}: holds {len(inside)} run or sweep folder(s) ({shown}), not a run; "
+                f"give one of them, e.g. simfl report {run_dir / inside[0]}"
+            )
     from simfl.report import render_run
 
     render_run(run_dir)
     return [run_dir / "dashboard.png", run_dir / "report.html"]
+
+
+def _is_results_folder(path: Path) -> bool:
+    return path.is_dir() and any((path / n).is_file() for n in ("manifest.json", "sweep.json"))
 
 
 def list_scenarios(folder: Path = SCENARIOS_DIR) -> list[tuple[str, str]]:

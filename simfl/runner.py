@@ -71,20 +71,27 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def git_commit() -> str | None:
-    """The checkout's commit, when simfl runs from a git checkout."""
+def _git(*args: str) -> str | None:
     root = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, when simfl runs from a git checkout."""
+    return (_git("rev-parse", "HEAD") or "").strip() or None
+
+
+def git_dirty() -> bool | None:
+    """True when tracked files differ from that commit (the code that ran is not the
+    commit alone); None outside a git checkout."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status.strip())
 
 
 def ensure_folder(folder: Path, what: str = "--out") -> None:
@@ -187,22 +194,22 @@ def run_scenario(
         tables["comparison"] = compare_payouts(model, tables, clients)
         for name in TABLES:
             write_table(tables[name], tmp / f"{name}.parquet")
+        timings = {"run_seconds": run_seconds, **model.timings}
         manifest = {
             "status": "complete",
             "run_id": run_id,
             "name": config.name,
             "seed": config.seed,
+            **({"fl_seed": config.fl_seed} if config.fl_seed is not None else {}),
             "scenario": config.model_dump(mode="json"),
             "scenario_digest": scenario_digest(config),
-            "clients": [
-                {"index": i, "behaviour": b, "size": int(s)}
-                for i, (b, s) in enumerate(zip(model.source.behaviours, model.source.client_sizes))
-            ],
+            "clients": clients,
             "rows": {name: len(tables[name]) for name in TABLES},
             "versions": package_versions(),
             "git_commit": git_commit(),
+            "git_dirty": git_dirty(),
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "timings": {"run_seconds": round(run_seconds, 3), **model.timings},
+            "timings": {k: round(float(v), 3) for k, v in timings.items()},
             **(extra_manifest or {}),
         }
         if render is not None:

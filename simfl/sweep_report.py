@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from simfl.errors import UserError
+from simfl.report import read_table, write_atomic
 
 ID_COLUMNS = {"run_id", "point", "replication", "seed", "fl_seed", "status", "error",
               "trajectory_reused",
@@ -160,10 +161,19 @@ def render_sweep_report(sweep_dir: Path) -> None:
     """Write `sweep_dashboard.png` and `sweep_report.html` into a sweep's folder."""
     sweep_dir = Path(sweep_dir)
     summary_path, info_path = sweep_dir / "summary.parquet", sweep_dir / "sweep.json"
-    if not summary_path.is_file() or not info_path.is_file():
-        raise UserError(f"{sweep_dir}: not a sweep folder (needs summary.parquet and sweep.json)")
-    summary = pd.read_parquet(summary_path)
-    info = json.loads(info_path.read_text())
+    if not info_path.is_file():
+        raise UserError(f"{sweep_dir}: not a sweep folder (no sweep.json)")
+    try:
+        info = json.loads(info_path.read_text())
+    except (OSError, ValueError) as err:
+        raise UserError(f"{info_path}: unreadable ({err})") from None
+    if not summary_path.is_file():
+        raise UserError(
+            f"{sweep_dir}: the sweep has no summary.parquet yet (status "
+            f"{info.get('status', '?')!r}); finish it with: simfl sweep "
+            f"{info.get('sweep_file', 'SWEEP.yaml')} --out {sweep_dir.parent} --resume"
+        )
+    summary = read_table(summary_path)
     fig = _figure(summary, info)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
@@ -171,7 +181,7 @@ def render_sweep_report(sweep_dir: Path) -> None:
 
     plt.close(fig)
     png = buffer.getvalue()
-    (sweep_dir / "sweep_dashboard.png").write_bytes(png)
+    write_atomic(sweep_dir / "sweep_dashboard.png", png)
     image = base64.b64encode(png).decode()
     table = summary.drop(columns=[c for c in ("error",) if c in summary]).to_html(
         index=False, float_format=lambda v: f"{v:.4g}", border=0
@@ -188,9 +198,7 @@ td,th{{padding:2px 6px;border-bottom:1px solid #ddd}} img{{max-width:100%}}</sty
 <img alt="sweep dashboard" src="data:image/png;base64,{image}">
 <h2>Runs</h2>{table}</body></html>
 """
-    tmp = sweep_dir / ".sweep_report.html.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(sweep_dir / "sweep_report.html")
+    write_atomic(sweep_dir / "sweep_report.html", page.encode("utf-8"))
 
 
 __all__ = ["render_sweep_report", "sobol_indices"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,6 +73,18 @@ def test_manifest_is_complete(first_run):
     assert {"python", "simfl", "torch", "mesa", "pandas"} <= set(manifest["versions"])
     assert manifest["timings"]["run_seconds"] > 0
     assert "total_seconds" in manifest["timings"]
+    assert all(round(v, 3) == v for v in manifest["timings"].values())
+    assert "fl_seed" not in manifest  # only when the scenario sets one
+    assert len(manifest["git_commit"]) == 40 and isinstance(manifest["git_dirty"], bool)
+
+
+def test_manifest_records_fl_seed_when_the_scenario_sets_it(tmp_path):
+    folder = cli.run_command(
+        QUICKSTART, sets=["rounds=1", "scores.source=synthetic", "fl_seed=7"], out=tmp_path,
+        quiet=True, report=False,
+    )  # fmt: skip
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert (manifest["seed"], manifest["fl_seed"]) == (42, 7)
 
 
 def test_same_seed_rerun_gets_a_fresh_id_and_identical_tables(first_run, capsys):
@@ -114,6 +127,35 @@ def test_report_of_a_missing_folder_is_a_user_error(tmp_path, capsys):
 def test_report_of_a_folder_without_a_run_is_a_user_error(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path)]) == 2
     assert "no complete run here" in capsys.readouterr().err
+
+
+def test_report_of_a_damaged_table_is_a_user_error_naming_the_file(first_run, tmp_path, capsys):
+    folder, _ = first_run
+    damaged = tmp_path / "damaged"
+    shutil.copytree(folder, damaged)
+    (damaged / "model.parquet").write_text("garbage")
+    assert cli.main(["report", str(damaged)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {damaged / 'model.parquet'}: not a readable parquet table")
+    assert "Traceback" not in err
+
+
+def test_report_of_a_results_folder_points_at_the_runs_inside(first_run, capsys):
+    folder, _ = first_run
+    assert cli.main(["report", str(folder.parent)]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder.parent}: holds " in err and f"simfl report {folder}" in err
+
+
+def test_report_of_an_unfinished_sweep_says_how_to_resume(tmp_path, capsys):
+    info = {"status": "interrupted", "sweep_file": "/s/study.yaml"}
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "sweep.json").write_text(json.dumps(info))
+    assert cli.main(["report", str(tmp_path / "study")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'study'}: the sweep has no summary.parquet yet (status "
+        f"'interrupted'); finish it with: simfl sweep /s/study.yaml --out {tmp_path} --resume\n"
+    )
 
 
 def test_report_of_a_sweep_folder_calls_the_sweep_report(tmp_path, monkeypatch):

@@ -44,10 +44,27 @@ def load_run(run_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     missing = [n for n in NEEDED if not (run_dir / f"{n}.parquet").is_file()]
     if missing:
         raise UserError(f"{run_dir}: not a simfl run folder (missing {', '.join(missing)})")
-    tables = {name: pd.read_parquet(run_dir / f"{name}.parquet") for name in NEEDED}
-    if (run_dir / "comparison.parquet").is_file():
-        tables["comparison"] = pd.read_parquet(run_dir / "comparison.parquet")
-    return tables, manifest
+    names = [*NEEDED, *(["comparison"] if (run_dir / "comparison.parquet").is_file() else [])]
+    return {name: read_table(run_dir / f"{name}.parquet") for name in names}, manifest
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """One parquet table; `UserError` naming the file if it is damaged (not a traceback)."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise UserError(
+            f"{path}: not a readable parquet table ({str(err).splitlines()[0]}); "
+            "the run folder is damaged: run the scenario again"
+        ) from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary name and rename it: an interrupted redraw leaves the
+    previous file, never half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def rewards_by_method(tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> pd.DataFrame:
@@ -71,8 +88,16 @@ def render_run(run_dir: Path) -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     png = buffer.getvalue()
-    (run_dir / DASHBOARD).write_bytes(png)
-    (run_dir / REPORT).write_text(report_html(manifest, metrics, rewards, png), encoding="utf-8")
+    write_atomic(run_dir / DASHBOARD, png)
+    write_atomic(run_dir / REPORT, report_html(manifest, metrics, rewards, png).encode("utf-8"))
 
 
-__all__ = ["DASHBOARD", "REPORT", "load_run", "render_run", "rewards_by_method"]
+__all__ = [
+    "DASHBOARD",
+    "REPORT",
+    "load_run",
+    "read_table",
+    "render_run",
+    "rewards_by_method",
+    "write_atomic",
+]
