@@ -215,7 +215,9 @@ def _parse_dists(params: dict[str, Any], allow_choices: bool) -> dict[str, Range
         try:
             if isinstance(value, dict) and "choices" in value:
                 if not allow_choices:
-                    raise ValueError("sobol needs ranges {low, high}; choices only with random")
+                    raise ValueError(
+                        "sobol needs ranges {low, high}; choices only with mode random"
+                    )
                 dists[key] = Choices.model_validate(value)
                 continue
             dist = Range.model_validate(value)
@@ -225,10 +227,14 @@ def _parse_dists(params: dict[str, Any], allow_choices: bool) -> dict[str, Range
                 raise ValueError(f"log ranges need low > 0, got low={dist.low}")
             dists[key] = dist
         except ValidationError as err:
+            model = Choices if isinstance(value, dict) and "choices" in value else Range
             for e in err.errors():
-                where = ".".join(str(p) for p in e["loc"])
-                problems.append(f"parameters.{key}.{where}: {e['msg']}" if where
-                                else f"parameters.{key}: {e['msg']}")  # fmt: skip
+                if not e["loc"]:  # not a mapping at all
+                    problems.append(f"parameters.{key}: got {value!r}; give a range {{low, high"
+                                    "[, log, integer]}" + (" or {choices: [...]}"
+                                    if allow_choices else ""))  # fmt: skip
+                    continue
+                problems.append(_problem(e, model, prefix=f"parameters.{key}."))
         except ValueError as err:
             problems.append(f"parameters.{key}: {err}")
     if problems:
@@ -282,6 +288,7 @@ def _expand_sobol(
 def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
     """Every point against the scenario schema; all problems at once, by sweep parameter."""
     problems: list[str] = []
+    base_problems: dict[str, list[int]] = {}  # line → points it occurs in
     for index, point in enumerate(points):
         label = f"point {index} ({', '.join(f'{k}={v!r}' for k, v in point.items()) or 'base'})"
         try:
@@ -301,8 +308,15 @@ def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
                 line = format_error(e, data)
                 path = line.split(":", 1)[0]
                 key = next((k for k in point if path == k or path.startswith(k + ".")), None)
-                prefix = f"parameters.{key}" if key else "scenario"
-                problems.append(f"{label}: {prefix}: {line}")
+                if key is None:  # the base scenario's own problem: the same in every point
+                    base_problems.setdefault(line, []).append(index)
+                else:
+                    problems.append(f"{label}: parameters.{key}: {line}")
+    problems[:0] = [
+        f"scenario (the base scenario, in "
+        f"{'every point' if len(where) == len(points) else f'points {where}'}): {line}"
+        for line, where in base_problems.items()
+    ]
     if problems:
         shown = problems[:MAX_SHOWN] + (
             [f"... and {len(problems) - MAX_SHOWN} more"] if len(problems) > MAX_SHOWN else []
@@ -310,28 +324,45 @@ def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
         raise ScenarioError(f"sweep: {len(problems)} problem(s) in its points\n" + "\n".join(shown))
 
 
+def _read_sweep_file(path: Path) -> Any:
+    """The sweep file's YAML mapping; its emptiness or shape told as a sweep file's."""
+    try:
+        return load_yaml(path)
+    except ScenarioError as err:
+        text = str(err)
+        if "the file is empty" in text or "the top level must be a mapping" in text:
+            got = "nothing" if "the file is empty" in text else text.rsplit("got ", 1)[-1]
+            raise ScenarioError(
+                f"{path}: a sweep file is a mapping of keys ({', '.join(SweepFile.model_fields)}"
+                f"), with scenario: required; got {got}"
+            ) from None
+        raise
+
+
+def _problem(error: Any, model: type[BaseModel], prefix: str = "") -> str:
+    """One line for one pydantic error in a sweep file: where, what came, what is allowed."""
+    loc = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "list[", "dict["))]
+    where = prefix + (".".join(loc) or "(top level)")
+    kind, message = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key (allowed here: {', '.join(model.model_fields)})"
+    if kind == "missing":
+        return f"{where}: missing; it is required"
+    if kind == "literal_error":
+        message = f"must be one of {error.get('ctx', {}).get('expected', '')}"
+    return f"{where}: got {error.get('input')!r}; {message[0].lower()}{message[1:]}"
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read, validate and expand a sweep file; raises `ScenarioError` listing every problem."""
     path = Path(path).resolve()
-    raw = load_yaml(path)
+    raw = _read_sweep_file(path)
     try:
         spec = SweepFile.model_validate(raw)
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            loc = [
-                str(p) for p in e["loc"] if not str(p).startswith(("function-", "list[", "dict["))
-            ]
-            where = ".".join(loc) or "(top level)"
-            if e["type"] == "extra_forbidden":
-                allowed = ", ".join(SweepFile.model_fields)
-                lines.append(f"{where}: unknown key (allowed here: {allowed})")
-            elif e["type"] == "missing":
-                lines.append(f"{where}: missing; {e['msg'].lower()}")
-            else:
-                lines.append(f"{where}: got {e.get('input')!r}; {e['msg']}")
-        shown = "\n".join(sorted(set(lines)))
-        raise ScenarioError(f"{path}: {len(set(lines))} problem(s)\n{shown}") from None
+        lines = sorted({_problem(e, SweepFile) for e in err.errors()})
+        shown = "\n".join(lines)
+        raise ScenarioError(f"{path}: {len(lines)} problem(s)\n{shown}") from None
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
         raise ScenarioError(f"{path}: scenario: no such file {str(scenario_path)!r}")

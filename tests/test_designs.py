@@ -244,3 +244,39 @@ def test_sobol_refuses_choices_and_random_needs_samples(tmp_path):
 def test_sweeping_the_seed_is_refused(tmp_path):
     with pytest.raises(ScenarioError, match="parameters.seed: seeds come from the sweep"):
         load_sweep(write_sweep(tmp_path, {"parameters": {"seed": [1, 2]}}))
+
+
+@pytest.mark.parametrize(("text", "got"), [("", "nothing"), ("[1, 2]\n", "list")])
+def test_an_empty_or_list_sweep_file_is_described_as_a_sweep_file(tmp_path, text, got):
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as err:
+        load_sweep(path)
+    assert str(err.value) == (
+        f"{path}: a sweep file is a mapping of keys (scenario, name, description, mode, "
+        f"parameters, replications, samples, seed, seeding), with scenario: required; got {got}"
+    )
+
+
+def test_bad_ranges_name_the_key_and_what_is_allowed(tmp_path):
+    sweep = {"mode": "random", "samples": 2,
+             "parameters": {"market.pool.fee_bps": {"low": 1, "hgh": 5}, "rounds": 3}}  # fmt: skip
+    with pytest.raises(ScenarioError) as err:
+        load_sweep(write_sweep(tmp_path, sweep))
+    assert str(err.value).splitlines()[1:] == [
+        "parameters.market.pool.fee_bps.high: missing; it is required",
+        "parameters.market.pool.fee_bps.hgh: unknown key (allowed here: low, high, log, integer)",
+        "parameters.rounds: got 3; give a range {low, high[, log, integer]} or {choices: [...]}",
+    ]
+
+
+def test_a_broken_base_scenario_is_reported_once_not_once_per_point(tmp_path):
+    path = write_sweep(tmp_path, {"parameters": {"market.pool.fee_bps": [5, 30, 60]}})
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump({**BASE, "rouns": 2}))
+    with pytest.raises(ScenarioError) as err:
+        load_sweep(path)
+    lines = str(err.value).splitlines()
+    assert lines[0].endswith("sweep: 1 problem(s) in its points")
+    assert lines[1].startswith(
+        "scenario (the base scenario, in every point): rouns: unknown key — did you mean 'rounds'?"
+    )
