@@ -326,17 +326,8 @@ def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
 
 def _read_sweep_file(path: Path) -> Any:
     """The sweep file's YAML mapping; its emptiness or shape told as a sweep file's."""
-    try:
-        return load_yaml(path)
-    except ScenarioError as err:
-        text = str(err)
-        if "the file is empty" in text or "the top level must be a mapping" in text:
-            got = "nothing" if "the file is empty" in text else text.rsplit("got ", 1)[-1]
-            raise ScenarioError(
-                f"{path}: a sweep file is a mapping of keys ({', '.join(SweepFile.model_fields)}"
-                f"), with scenario: required; got {got}"
-            ) from None
-        raise
+    keys = ", ".join(SweepFile.model_fields)
+    return load_yaml(path, f"a sweep file is a mapping of keys ({keys}), with scenario: required")
 
 
 def _problem(error: Any, model: type[BaseModel], prefix: str = "") -> str:

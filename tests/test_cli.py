@@ -251,8 +251,8 @@ CORPUS = {
     "expected ',' or '}', but got ':'",
     "tab_indent.yaml": "not valid YAML at line 3, column 1: found character '\\t'",
     "empty.yaml": "empty.yaml: the file is empty; a scenario is a mapping of keys",
-    "top_level_list.yaml": "the top level must be a mapping of keys (name, seed, rounds, fl, "
-    "market, ...), got list",
+    "top_level_list.yaml": "a scenario is a mapping of keys (name, seed, rounds, fl, "
+    "market, ...); got list",
     "not_utf8.yaml": "not_utf8.yaml: cannot be read",
     "wrong_type.yaml": "error: rounds: got 'many'; input should be a valid integer, "
     "unable to parse string as an integer\n",

@@ -246,15 +246,18 @@ def test_sweeping_the_seed_is_refused(tmp_path):
         load_sweep(write_sweep(tmp_path, {"parameters": {"seed": [1, 2]}}))
 
 
-@pytest.mark.parametrize(("text", "got"), [("", "nothing"), ("[1, 2]\n", "list")])
-def test_an_empty_or_list_sweep_file_is_described_as_a_sweep_file(tmp_path, text, got):
+@pytest.mark.parametrize(
+    ("text", "before", "after"),
+    [("", "the file is empty; ", ""), ("[1, 2]\n", "", "; got list")],
+)
+def test_an_empty_or_list_sweep_file_is_described_as_a_sweep_file(tmp_path, text, before, after):
     path = tmp_path / "study.yaml"
     path.write_text(text)
     with pytest.raises(ScenarioError) as err:
         load_sweep(path)
     assert str(err.value) == (
-        f"{path}: a sweep file is a mapping of keys (scenario, name, description, mode, "
-        f"parameters, replications, samples, seed, seeding), with scenario: required; got {got}"
+        f"{path}: {before}a sweep file is a mapping of keys (scenario, name, description, mode, "
+        f"parameters, replications, samples, seed, seeding), with scenario: required{after}"
     )
 
 

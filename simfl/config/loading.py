@@ -15,9 +15,15 @@ from pydantic import BaseModel, ValidationError
 from simfl.config.schema import Scenario
 from simfl.errors import ScenarioError
 
+SCENARIO_SHAPE = "a scenario is a mapping of keys (name, seed, rounds, fl, market, ...)"
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a scenario-like YAML mapping, with user errors for every way a file can be bad."""
+
+def load_yaml(path: str | Path, shape: str = SCENARIO_SHAPE) -> dict[str, Any]:
+    """Read a YAML mapping, with user errors for every way a file can be bad.
+
+    `shape` says what the file should be (default: a scenario's keys); it ends the
+    message when the file is empty or its top level is not a mapping.
+    """
     path = Path(path)
     if not path.exists():
         raise ScenarioError(f"{path}: no such file")
@@ -35,15 +41,9 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ScenarioError(f"{path}: not valid YAML{line}: {problem}") from None
     if data is None:
-        raise ScenarioError(
-            f"{path}: the file is empty; a scenario is a mapping of keys (name, seed, rounds, "
-            "fl, market, ...)"
-        )
+        raise ScenarioError(f"{path}: the file is empty; {shape}")
     if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{path}: the top level must be a mapping of keys (name, seed, rounds, fl, market, "
-            f"...), got {type(data).__name__}"
-        )
+        raise ScenarioError(f"{path}: {shape}; got {type(data).__name__}")
     return data
 
 
