@@ -10,7 +10,6 @@ trajectory depends only on the FL settings and the seed.
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Collection
 from fractions import Fraction
@@ -21,7 +20,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simfl.chain import ConstantProductPool, Ledger, get_amount_out
+from simfl.chain import ConstantProductPool, Ledger
+from simfl.collection import AGENT_COLUMNS, model_reporters, result_tables
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.errors import InvariantViolation
 from simfl.fl.engine import RoundResult
@@ -29,53 +29,10 @@ from simfl.market.agents import Federation, FLClient, Trader
 from simfl.market.investors import Investor, LiquidityProvider
 from simfl.market.mechanism import allocation_weights, scheduled_amount
 from simfl.market.strategies import MarketView
+from simfl.market.valuation import Valuation
 from simfl.sources import ScoreSource, make_source
 
 NOTHING = (0, 0, 0)  # valuation of an account that holds nothing
-
-AGENT_COLUMNS = (
-    "kind",
-    "strategy",
-    "client_index",
-    "participating",
-    "base",
-    "tokens_value",
-    "own_tokens",
-    "value_spot",
-    "value_liquidation",
-    "pnl",
-    "received_base",
-    "received_tokens",
-    "costs_paid",
-    "slippage_paid",
-    "trades",
-    "fees_earned",
-    "impermanent_loss",
-)
-
-
-def position_value(
-    held: int, shares: int, reserve_base: int, reserve_token: int, lp_supply: int, fee_bps: int
-) -> tuple[int, int, int]:
-    """BASE base units of `held` CST plus `shares` LP units of a CST/BASE pool.
-
-    Returns (spot, liquidation, spot value of `held` alone): the LP share's reserves are
-    taken out first, then all the CST is marked at spot or sold into what remains.
-    Rounds down throughout.
-    """
-    tokens_spot = held * reserve_base // reserve_token if held else 0
-    spot = liquidation = 0
-    if shares:
-        base_part = reserve_base * shares // lp_supply
-        token_part = reserve_token * shares // lp_supply
-        spot = liquidation = base_part
-        reserve_base -= base_part
-        reserve_token -= token_part
-        held += token_part
-    if held and reserve_token:
-        spot += held * reserve_base // reserve_token
-        liquidation += get_amount_out(held, reserve_token, reserve_base, fee_bps)
-    return spot, liquidation, tokens_spot
 
 
 def fl_stream(seed: int) -> np.random.Generator:
@@ -130,7 +87,7 @@ class FederationMarket(mesa.Model):
 
         self._genesis()
         self.datacollector = mesa.DataCollector(
-            model_reporters=self._model_reporters(),
+            model_reporters=model_reporters(self),
             agent_reporters={column: column for column in AGENT_COLUMNS},
         )
         self.datacollector.collect(self)  # step 0: the market at genesis
@@ -143,15 +100,14 @@ class FederationMarket(mesa.Model):
         self.ledger = Ledger()
         self.base = self.ledger.register_token("BASE")
         self.tokens = [self.ledger.register_token(f"CST_{i}") for i in range(self.n_clients)]
-        # live read-only balance maps: the market's hot path reads these directly
-        self.base_book = self.ledger.balances_of(self.base)
-        self.books = [self.ledger.balances_of(token) for token in self.tokens]
         fee_to = Federation.account if market.pool.protocol_fee else None
         self.pools = [
             ConstantProductPool(self.ledger, token, self.base, market.pool.fee_bps, fee_to)
             for token in self.tokens
         ]
-        self.lp_books = [self.ledger.balances_of(pool.lp_token) for pool in self.pools]
+        self.valuation = Valuation(self.ledger, self.pools, self.tokens, self.base)
+        # live read-only balance maps: the market's hot path reads these directly
+        self.base_book, self.books = self.valuation.base_book, self.valuation.books
         seed_base = self.to_units(market.pool.seed_base)
         seed_tokens = self.to_units(market.pool.seed_tokens)
         self.genesis_price = seed_base / seed_tokens
@@ -196,7 +152,7 @@ class FederationMarket(mesa.Model):
             provider.deploy(group.deploy)
             self.liquidity_providers.append(provider)
 
-        genesis_values = self.valuations()  # PnL baselines: what each trader brought
+        genesis_values = self.valuation.all()  # PnL baselines: what each trader brought
         for client in self.clients:
             client.initial_value = genesis_values.get(client.account, NOTHING)[0]
         for outsider in (*self.investors, *self.liquidity_providers):
@@ -320,7 +276,7 @@ class FederationMarket(mesa.Model):
         self.view = self._market_view("trading", [0] * self.n_clients)
         for provider in self.liquidity_providers:
             provider.accrue_fees(self.round_fees)
-        values = self.valuations()
+        values = self.valuation.all()
         for agent in (*self.traders, self.federation):
             agent.refresh_values(values.get(agent.account, NOTHING))
 
@@ -338,125 +294,11 @@ class FederationMarket(mesa.Model):
         """Exact base units for an amount in whole tokens (config → ledger)."""
         return to_base_units(whole_tokens)
 
-    def pool_state(self, index: int) -> tuple[int, int, int, int]:
-        """Pool `index` as `position_value` reads it: reserves, LP supply, fee."""
-        pool = self.pools[index]
-        return (
-            pool.reserve_of(self.base),
-            pool.reserve_of(self.tokens[index]),
-            pool.total_liquidity,
-            pool.fee_bps,
-        )
-
-    def portfolio_values(self, account: str) -> tuple[int, int, int]:
-        """BASE base units one account is worth: at spot, if it sold everything now, and
-        the spot value of the CST it holds outright (see `position_value`)."""
-        spot = liquidation = self.base_book.get(account, 0)
-        tokens_spot = 0
-        for index, book in enumerate(self.books):
-            held = book.get(account, 0)
-            shares = self.lp_books[index].get(account, 0)
-            if held or shares:
-                values = position_value(held, shares, *self.pool_state(index))
-                spot += values[0]
-                liquidation += values[1]
-                tokens_spot += values[2]
-        return spot, liquidation, tokens_spot
-
-    def valuations(self) -> dict[str, list[int]]:
-        """`portfolio_values` of every account at once, as `[spot, liquidation, tokens]`.
-
-        Walks each token's holders in the ledger's own order instead of looking every
-        agent up in every book: the same integers, far fewer cache misses.
-        """
-        values = {account: [balance, balance, 0] for account, balance in self.base_book.items()}
-        empty = [0, 0, 0]
-        for index, book in enumerate(self.books):
-            lp_book = self.lp_books[index]
-            state = self.pool_state(index)
-            for account, held in book.items():
-                if held:
-                    spot, liquidation, tokens_spot = position_value(
-                        held, lp_book.get(account, 0), *state
-                    )
-                    row = values.setdefault(account, empty.copy())
-                    row[0] += spot
-                    row[1] += liquidation
-                    row[2] += tokens_spot
-            for account, shares in lp_book.items():
-                if shares and not book.get(account):
-                    spot, liquidation, _ = position_value(0, shares, *state)
-                    row = values.setdefault(account, empty.copy())
-                    row[0] += spot
-                    row[1] += liquidation
-        return values
-
-    def lp_position_value(self, index: int, account: str) -> int:
-        """BASE base units of an account's LP shares in pool `index`, at spot."""
-        pool = self.pools[index]
-        shares = self.ledger.balance(pool.lp_token, account)
-        supply = pool.total_liquidity
-        if not shares or not supply:
-            return 0
-        # at spot both sides of a constant-product position are worth the same
-        return 2 * (pool.reserve_of(self.base) * shares // supply)
-
     # -------------------------------------------------------------- collection
-
-    def _model_reporters(self) -> dict[str, Any]:
-        unit = float(BASE_UNIT)
-        fed = self.federation
-        reporters: dict[str, Any] = {
-            "step": lambda m: m.round,
-            "round": lambda m: m.round,
-            "accuracy": lambda m: m.accuracy,
-            "loss": lambda m: m.loss,
-            "participants": lambda m: len(m.last_result.participants) if m.last_result else 0,
-            "revenue": lambda m: m.revenue / unit,
-            "emission": lambda m: m.emission / unit,
-            "treasury_base": lambda m: m.ledger.balance(m.base, fed.account) / unit,
-            "revenue_total": lambda m: fed.revenue_total / unit,
-        }
-        for i in range(self.n_clients):
-            token = self.tokens[i]
-            pool = self.pools[i]
-            reporters |= {
-                f"price_{i}": lambda m, p=pool, t=token: p.price(t),
-                f"reserve_base_{i}": lambda m, p=pool: p.reserve_of(m.base) / unit,
-                f"reserve_token_{i}": lambda m, p=pool, t=token: p.reserve_of(t) / unit,
-                f"supply_{i}": lambda m, t=token: m.ledger.total_supply(t) / unit,
-                f"volume_base_{i}": lambda m, p=pool: p.volume_in[m.base] / unit,
-                f"volume_token_{i}": lambda m, p=pool, t=token: p.volume_in[t] / unit,
-                f"fees_base_{i}": lambda m, i=i: m.cumulative_fees[i],
-                f"fee_yield_{i}": lambda m, i=i: m.fee_yields[i],
-                f"paid_base_{i}": lambda m, i=i: fed.paid_base[i] / unit,
-                f"paid_tokens_{i}": lambda m, i=i: fed.paid_tokens[i] / unit,
-                f"bought_back_{i}": lambda m, i=i: fed.bought_back_base[i] / unit,
-                f"weight_{i}": lambda m, i=i: float(m.weights[i]),
-                f"participating_{i}": lambda m, i=i: m.clients[i].participating,
-            }
-        return reporters
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The run's result tables (model, agents, scores, events), deterministic order."""
-        model = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        agents = self.datacollector.get_agent_vars_dataframe().reset_index()
-        agents = agents.rename(columns={"Step": "step", "AgentID": "agent_id"})
-        agents["step"] = agents["step"].astype("int64")
-        scores = pd.DataFrame(
-            self.score_rows, columns=["round", "client", "method", "score", "participated"]
-        )
-        events = self.events_frame()
-        return {"model": model, "agents": agents, "scores": scores, "events": events}
-
-    def events_frame(self) -> pd.DataFrame:
-        """Every ledger event with the step it happened in (0 = genesis); exact int amounts."""
-        events = self.ledger.event_rows()
-        marks = self.event_marks
-        steps = [bisect.bisect_right(marks, seq) - 1 for seq in range(len(events))]
-        frame = pd.DataFrame(events, columns=list(Ledger.EVENT_FIELDS))
-        frame.insert(1, "step", steps)
-        return frame
+        return result_tables(self)
 
 
 def run_model(

@@ -214,7 +214,7 @@ class LiquidityProvider(Trader):
                 continue
             price = self.market.view.prices[index]
             hold = (self.deposited_base[index] + self.deposited_tokens[index] * price) / scale
-            position = self.market.lp_position_value(index, self.account) / scale
+            position = self.market.valuation.lp_position(index, self.account) / scale
             loss += position - hold - self.pool_fees[index]
         self.fees_earned = self.realized_fees + sum(self.pool_fees)
         self.impermanent_loss = loss

@@ -261,7 +261,7 @@ def test_all_at_once_valuations_equal_per_account_portfolio_values() -> None:
             }
         )
     )
-    values = model.valuations()
+    values = model.valuation.all()
     accounts = [t.account for t in model.traders] + ["federation"]
     for account in accounts:
-        assert tuple(values.get(account, (0, 0, 0))) == model.portfolio_values(account)
+        assert tuple(values.get(account, (0, 0, 0))) == model.valuation.account(account)

@@ -1,0 +1,101 @@
+"""What a run records: Mesa reporters and the result tables built from them.
+
+Per step: model-level quantities and one column per client and quantity (`price_3`);
+per agent and step: the `AGENT_COLUMNS`; per round: every contribution score; and every
+ledger event. Floats (whole tokens) are for reports; exact integers stay in events.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from simfl.chain import Ledger
+from simfl.config import BASE_UNIT
+
+if TYPE_CHECKING:
+    from simfl.model import FederationMarket
+
+AGENT_COLUMNS = (
+    "kind",
+    "strategy",
+    "client_index",
+    "participating",
+    "base",
+    "tokens_value",
+    "own_tokens",
+    "value_spot",
+    "value_liquidation",
+    "pnl",
+    "received_base",
+    "received_tokens",
+    "costs_paid",
+    "slippage_paid",
+    "trades",
+    "fees_earned",
+    "impermanent_loss",
+)
+
+
+def model_reporters(model: FederationMarket) -> dict[str, Any]:
+    """Mesa model reporters: one column per quantity, per-client columns suffixed `_i`."""
+    unit = float(BASE_UNIT)
+    fed = model.federation
+    reporters: dict[str, Any] = {
+        "step": lambda m: m.round,
+        "round": lambda m: m.round,
+        "accuracy": lambda m: m.accuracy,
+        "loss": lambda m: m.loss,
+        "participants": lambda m: len(m.last_result.participants) if m.last_result else 0,
+        "revenue": lambda m: m.revenue / unit,
+        "emission": lambda m: m.emission / unit,
+        "treasury_base": lambda m: m.ledger.balance(m.base, fed.account) / unit,
+        "revenue_total": lambda m: fed.revenue_total / unit,
+    }
+    for i in range(model.n_clients):
+        token = model.tokens[i]
+        pool = model.pools[i]
+        reporters |= {
+            f"price_{i}": lambda m, p=pool, t=token: p.price(t),
+            f"reserve_base_{i}": lambda m, p=pool: p.reserve_of(m.base) / unit,
+            f"reserve_token_{i}": lambda m, p=pool, t=token: p.reserve_of(t) / unit,
+            f"supply_{i}": lambda m, t=token: m.ledger.total_supply(t) / unit,
+            f"volume_base_{i}": lambda m, p=pool: p.volume_in[m.base] / unit,
+            f"volume_token_{i}": lambda m, p=pool, t=token: p.volume_in[t] / unit,
+            f"fees_base_{i}": lambda m, i=i: m.cumulative_fees[i],
+            f"fee_yield_{i}": lambda m, i=i: m.fee_yields[i],
+            f"paid_base_{i}": lambda m, i=i: fed.paid_base[i] / unit,
+            f"paid_tokens_{i}": lambda m, i=i: fed.paid_tokens[i] / unit,
+            f"bought_back_{i}": lambda m, i=i: fed.bought_back_base[i] / unit,
+            f"weight_{i}": lambda m, i=i: float(m.weights[i]),
+            f"participating_{i}": lambda m, i=i: m.clients[i].participating,
+        }
+    return reporters
+
+
+def result_tables(model: FederationMarket) -> dict[str, pd.DataFrame]:
+    """The run's result tables (model, agents, scores, events), deterministic order."""
+    collector = model.datacollector
+    steps = collector.get_model_vars_dataframe().reset_index(drop=True)
+    agents = collector.get_agent_vars_dataframe().reset_index()
+    agents = agents.rename(columns={"Step": "step", "AgentID": "agent_id"})
+    agents["step"] = agents["step"].astype("int64")
+    scores = pd.DataFrame(
+        model.score_rows, columns=["round", "client", "method", "score", "participated"]
+    )
+    events = events_frame(model.ledger, model.event_marks)
+    return {"model": steps, "agents": agents, "scores": scores, "events": events}
+
+
+def events_frame(ledger: Ledger, marks: list[int]) -> pd.DataFrame:
+    """Every ledger event with the step it happened in (0 = genesis); exact int amounts.
+
+    `marks[k]` is the journal length when step k started.
+    """
+    events = ledger.event_rows()
+    steps = [bisect.bisect_right(marks, seq) - 1 for seq in range(len(events))]
+    frame = pd.DataFrame(events, columns=list(Ledger.EVENT_FIELDS))
+    frame.insert(1, "step", steps)
+    return frame
