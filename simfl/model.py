@@ -33,6 +33,7 @@ from simfl.market.valuation import Valuation
 from simfl.sources import ScoreSource, make_source
 
 NOTHING = (0, 0, 0)  # valuation of an account that holds nothing
+QUICKSTART = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"
 
 
 def fl_stream(seed: int) -> np.random.Generator:
@@ -44,7 +45,8 @@ class FederationMarket(mesa.Model):
     """Client-specific tokens traded in AMM pools around a real federated-learning loop.
 
     Args:
-        scenario: a YAML path, a mapping or a validated `Scenario`.
+        scenario: a YAML path, a mapping or a validated `Scenario`; default: the shipped
+            quickstart.
         seed: overrides the scenario's seed (Mesa's `batch_run` passes it).
         overrides: dotted keys to set, as `--set` does.
         source: a ready score source (the sweep's FL-trajectory cache); default: the
@@ -53,12 +55,12 @@ class FederationMarket(mesa.Model):
 
     def __init__(
         self,
-        scenario: str | Path | dict[str, Any] | Scenario = "scenarios/quickstart.yaml",
+        scenario: str | Path | dict[str, Any] | Scenario | None = None,
         seed: int | None = None,
         overrides: dict[str, Any] | None = None,
         source: ScoreSource | None = None,
     ) -> None:
-        config = load_scenario(scenario, overrides)
+        config = load_scenario(scenario if scenario is not None else QUICKSTART, overrides)
         seed = config.seed if seed is None else int(seed)
         super().__init__(seed=seed)
         self.scenario = config.model_copy(update={"seed": seed})
