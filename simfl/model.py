@@ -141,6 +141,7 @@ class FederationMarket(mesa.Model):
         self.fee_yields = [0.0] * self.n_clients
         self.cumulative_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool
         self.round_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool this round
+        self.fees_counted = [(0, 0)] * self.n_clients  # (BASE, CST) fee units already valued
         self.price_history: list[list[float]] = [[self.genesis_price] for _ in self.tokens]
         self.score_history: list[tuple[float, ...]] = []
         self.view = self._market_view("trading", [0] * self.n_clients)
@@ -153,6 +154,10 @@ class FederationMarket(mesa.Model):
             self.ledger.mint(self.base, provider.account, provider.budget)
             provider.deploy(group.deploy)
             self.liquidity_providers.append(provider)
+        # the market opens after the LPs' deposits (their swaps move every pool alike)
+        opening = [pool.price(token) for pool, token in zip(self.pools, self.tokens)]
+        self.genesis_price = sum(opening) / len(opening)
+        self.price_history = [[price] for price in opening]
 
         genesis_values = self.valuation.all()  # PnL baselines: what each trader brought
         for client in self.clients:
@@ -186,7 +191,7 @@ class FederationMarket(mesa.Model):
         fl_seconds = time.perf_counter() - fl_clock
         self._record_scores(result)  # 2. score
         self.weights = allocation_weights(  # 3. allocate
-            result.scores[self.pay_by], self.weights, self.reward.reputation
+            result.scores[self.pay_by], self.weights, self.reward.reputation, result.participants
         )
         self._announce()  # revenue known, buy-backs announced
         for investor in self.frontrunners:  # front-runners buy before the payout
@@ -268,11 +273,16 @@ class FederationMarket(mesa.Model):
             price = pool.price(token)
             if self.round:
                 self.price_history[index].append(price)
-            fees = (pool.fees_in[self.base] + pool.fees_in[token] * price) / BASE_UNIT
+            # this round's new fees, token-side ones valued at the closing price; earlier
+            # fees keep the value they had when earned, so the sum never falls
+            fees_base, fees_token = pool.fees_in[self.base], pool.fees_in[token]
+            counted_base, counted_token = self.fees_counted[index]
+            self.fees_counted[index] = (fees_base, fees_token)
+            new = ((fees_base - counted_base) + (fees_token - counted_token) * price) / BASE_UNIT
             depth = 2 * pool.reserve_of(self.base) / BASE_UNIT
-            self.round_fees[index] = fees - self.cumulative_fees[index]
-            self.fee_yields[index] = self.round_fees[index] / depth if depth else 0.0
-            self.cumulative_fees[index] = fees
+            self.round_fees[index] = new
+            self.fee_yields[index] = new / depth if depth else 0.0
+            self.cumulative_fees[index] += new
         if self.round:
             self.score_history.append(tuple(float(w) for w in self.weights))
         self.view = self._market_view("trading", [0] * self.n_clients)

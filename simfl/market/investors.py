@@ -123,6 +123,7 @@ class LiquidityProvider(Trader):
         self.acted_round = 0
         self.pool_fees = [0.0] * n  # whole BASE of fees accrued on the current positions
         self.realized_fees = 0.0  # whole BASE of fees on positions already withdrawn
+        self.realized_loss = 0.0  # whole BASE of impermanent loss locked in by withdrawals
 
     def deploy(self, fraction: float) -> None:
         """Genesis: put `fraction` of the budget into every pool, evenly."""
@@ -132,18 +133,21 @@ class LiquidityProvider(Trader):
             self.provide(index, per_pool)
 
     def provide(self, index: int, base_budget: int) -> None:
-        """Swap half of `base_budget` for CST_index and deposit both sides at the pool ratio."""
+        """Swap half of `base_budget` for CST_index and deposit both sides at the pool
+        ratio; never spends more than `base_budget` in all."""
         base_budget = min(base_budget, self.base_balance())
         if base_budget <= 1:
             return
         model = self.market
         pool = model.pools[index]
         token = model.tokens[index]
+        before = self.base_balance()
         got = self.buy(index, base_budget // 2)
         if got <= 0:
             return
+        left = base_budget - (before - self.base_balance())
         reserve_base, reserve_token = pool.reserve_of(model.base), pool.reserve_of(token)
-        base_side = min(self.base_balance(), got * reserve_base // reserve_token)
+        base_side = min(left, got * reserve_base // reserve_token)
         token_side = min(got, base_side * reserve_token // reserve_base)
         amounts = (token_side, base_side) if pool.token0 == token else (base_side, token_side)
         try:
@@ -160,19 +164,35 @@ class LiquidityProvider(Trader):
         self.deposited_tokens[index] += token_side
 
     def withdraw(self, index: int) -> None:
+        """Take all its liquidity out of pool `index`; the position's loss and fees so far
+        stay in its record (realised), so leaving a pool never hides a loss."""
         pool = self.market.pools[index]
         shares = self.market.ledger.balance(pool.lp_token, self.account)
         if shares <= 0:
             return
+        loss = self.open_loss(index)
         try:
             pool.remove_liquidity(self.account, shares)
         except (AmmError, LedgerError):
             self.failed_trades += 1
             return
+        self.realized_loss += loss
+        self.realized_fees += self.pool_fees[index]
         self.deposited_base[index] = 0
         self.deposited_tokens[index] = 0
-        self.realized_fees += self.pool_fees[index]
         self.pool_fees[index] = 0.0
+
+    def open_loss(self, index: int) -> float:
+        """Impermanent loss of the open position in pool `index`, whole BASE:
+        position − hold − fees accrued on it (0 without a position)."""
+        if not self.deposited_base[index]:
+            return 0.0
+        model = self.market
+        scale = model.base_unit
+        price = model.pools[index].price(model.tokens[index])
+        hold = (self.deposited_base[index] + self.deposited_tokens[index] * price) / scale
+        position = model.valuation.lp_position(index, self.account) / scale
+        return position - hold - self.pool_fees[index]
 
     def accrue_fees(self, round_fees: list[float]) -> None:
         """At a round's close: its share of each pool's fees this round (whole BASE).
@@ -205,16 +225,8 @@ class LiquidityProvider(Trader):
                 self.provide(index, self.tranche)
 
     def refresh_values(self, values: Sequence[int]) -> None:
-        """Fees earned, and impermanent loss = position − hold − fees on open positions."""
+        """Fees earned and impermanent loss, realised (closed positions) plus open."""
         super().refresh_values(values)
-        scale = self.market.base_unit
-        loss = 0.0
-        for index in range(self.market.n_clients):
-            if not self.deposited_base[index]:
-                continue
-            price = self.market.view.prices[index]
-            hold = (self.deposited_base[index] + self.deposited_tokens[index] * price) / scale
-            position = self.market.valuation.lp_position(index, self.account) / scale
-            loss += position - hold - self.pool_fees[index]
+        open_loss = sum(self.open_loss(index) for index in range(self.market.n_clients))
         self.fees_earned = self.realized_fees + sum(self.pool_fees)
-        self.impermanent_loss = loss
+        self.impermanent_loss = self.realized_loss + open_loss

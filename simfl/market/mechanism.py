@@ -6,7 +6,7 @@ functions decide; keeping the decisions pure lets tests pin them without a model
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from fractions import Fraction
 from typing import Literal
 
@@ -17,19 +17,24 @@ def allocation_weights(
     scores: Sequence[float],
     previous: Sequence[Fraction] | None = None,
     reputation: float = 0.0,
+    eligible: Collection[int] | None = None,
 ) -> list[Fraction]:
     """This round's payout weights: positive parts of the scores, normalised to sum to 1.
 
     `w_i = max(c_i, 0) / Σ_j max(c_j, 0)`, computed on the scores' exact rational values
     so the weights sum to exactly 1 and payouts `floor(R·w_i)` are exact. With
     `reputation` > 0 the weights are an EMA, `reputation·previous + (1 − reputation)·w`,
-    renormalised. All-zero (or all-negative) scores give all-zero weights: nothing is
-    allocated that round.
+    renormalised. Only `eligible` clients (this round's participants; default: all) get
+    a weight: an EMA must not pay a client that did not train. All-zero (or all-negative)
+    scores give all-zero weights: nothing is allocated that round.
 
     >>> [float(w) for w in allocation_weights([3.0, -1.0, 1.0])]
     [0.75, 0.0, 0.25]
     """
-    positive = [Fraction(c) if c > 0.0 else Fraction(0) for c in scores]
+    allowed = set(range(len(scores))) if eligible is None else set(eligible)
+    positive = [
+        Fraction(c) if c > 0.0 and i in allowed else Fraction(0) for i, c in enumerate(scores)
+    ]
     total = sum(positive, Fraction(0))
     if total == 0:
         return [Fraction(0)] * len(positive)
@@ -37,7 +42,10 @@ def allocation_weights(
     if previous is None or reputation <= 0.0 or not any(previous):
         return current
     keep = Fraction(reputation)
-    blended = [keep * Fraction(p) + (1 - keep) * c for p, c in zip(previous, current)]
+    blended = [
+        keep * Fraction(p) + (1 - keep) * c if i in allowed else Fraction(0)
+        for i, (p, c) in enumerate(zip(previous, current))
+    ]
     blended_total = sum(blended, Fraction(0))
     return [b / blended_total for b in blended]
 

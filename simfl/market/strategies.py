@@ -90,12 +90,17 @@ def noise_orders(
     trade_fraction: float,
     max_position: float,
 ) -> list[Order]:
-    """A noise trader: a random token, buy or sell at random. No information used."""
+    """A noise trader: a random token and a fair coin for the side, the same value
+    (`trade_fraction` of its budget) either way; a sell of a token it lacks is skipped.
+    No information used, and no drift: it neither pumps nor dumps on average."""
     n = len(view.prices)
     token = int(rng.integers(n))
-    if position.tokens[token] > 0 and rng.random() < 0.5:
-        return [Order(token, "sell", 0.5)]
-    return _buy(position, view, token, trade_fraction, max_position)
+    if rng.random() < 0.5:
+        return _buy(position, view, token, trade_fraction, max_position)
+    held_value = position.tokens[token] * view.prices[token]
+    if held_value <= 0:
+        return []
+    return [Order(token, "sell", min(1.0, trade_fraction * position.budget / held_value))]
 
 
 def momentum_orders(

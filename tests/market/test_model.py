@@ -24,6 +24,15 @@ def test_genesis_prices_are_equal_across_clients() -> None:
     assert all(pool.reserves == model.pools[0].reserves for pool in model.pools)
 
 
+def test_liquidity_providers_deploy_alike_so_pools_still_open_equal() -> None:
+    model = FederationMarket(
+        synthetic(**{"market.liquidity_providers": [{"count": 2, "budget": 4000, "deploy": 1.0}]})
+    )
+    assert len({pool.reserves for pool in model.pools}) == 1
+    assert model.genesis_price == model.pools[0].price(model.tokens[0]) > 1.0
+    assert model.price_history[0] == [model.genesis_price]
+
+
 def test_direct_mode_pays_exactly_revenue_times_weight() -> None:
     model = FederationMarket(synthetic(**{"market.reward.revenue": 1234.5}))
     before = [model.ledger.balance(model.base, c.account) for c in model.clients]
@@ -167,21 +176,48 @@ def test_lp_agent_reports_textbook_impermanent_loss_and_no_fees_in_a_feeless_poo
     assert provider.impermanent_loss == pytest.approx(expected, rel=1e-6)
 
 
-def test_lp_fees_accrue_from_trading_and_never_go_negative() -> None:
+@pytest.mark.parametrize("mode", ["buyback", "mint"])  # prices rising, prices falling
+def test_lp_fees_accrue_from_trading_and_never_fall(mode: str) -> None:
     model = run_model(
         synthetic(
             **{
+                "market.reward.mode": mode,
+                "market.reward.emission": 5000,
+                "market.clients.policy": "sell_fraction",
+                "market.clients.fraction": 1.0,
                 "market.investors": [
                     {"strategy": "noise", "count": 30, "budget": 500, "activity": 1.0}
                 ],
                 "market.liquidity_providers": [{"count": 1, "budget": 4000, "deploy": 1.0}],
-                "rounds": 4,
+                "rounds": 6,
             }
         )
     )
-    lps = model.tables()["agents"].query("kind == 'liquidity_provider'")
+    table = model.tables()
+    for i in range(model.n_clients):
+        assert table["model"][f"fees_base_{i}"].is_monotonic_increasing
+        assert (table["model"][f"fee_yield_{i}"] >= 0).all()
+    lps = table["agents"].query("kind == 'liquidity_provider'")
     assert lps["fees_earned"].is_monotonic_increasing
     assert lps["fees_earned"].iloc[-1] > 0
+
+
+def test_an_lp_that_withdraws_keeps_its_realised_impermanent_loss() -> None:
+    model = run_model(
+        synthetic(
+            **{
+                "market.reward.mode": "buyback",
+                "market.reward.revenue": 3000,
+                "market.liquidity_providers": [
+                    {"count": 1, "budget": 4000, "deploy": 1.0, "withdraw_loss": 0.001}
+                ],
+            }
+        )
+    )
+    provider = model.liquidity_providers[0]
+    assert not any(provider.deposited_base)  # it left every pool
+    assert provider.realized_loss < 0
+    assert provider.impermanent_loss == provider.realized_loss
 
 
 def test_invariant_check_stops_a_run_on_a_corrupted_ledger() -> None:

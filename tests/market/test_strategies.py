@@ -74,9 +74,23 @@ def test_frontrunner_buys_announced_buybacks_then_sells_after() -> None:
 
 
 def test_noise_trader_is_reproducible_for_a_seed() -> None:
-    a = rules.noise_orders(view(), CASH, np.random.default_rng(5), 0.1, 0.5)
-    b = rules.noise_orders(view(), CASH, np.random.default_rng(5), 0.1, 0.5)
-    assert a == b and len(a) == 1
+    holding = rules.Position(base=100.0, budget=100.0, tokens=(50.0, 50.0, 50.0))
+    a = [rules.noise_orders(view(), holding, np.random.default_rng(5), 0.1, 1.0) for _ in "xy"]
+    assert a[0] == a[1] and len(a[0]) == 1
+
+
+def test_noise_trader_buys_and_sells_the_same_value_half_the_time_each() -> None:
+    holding = rules.Position(base=100.0, budget=100.0, tokens=(50.0, 50.0, 50.0))
+    rng = np.random.default_rng(1)
+    orders = [o for _ in range(2000) for o in rules.noise_orders(view(), holding, rng, 0.1, 1.0)]
+    buys = [o for o in orders if o.side == "buy"]
+    sells = [o for o in orders if o.side == "sell"]
+    assert abs(len(buys) - len(sells)) < 150  # a fair coin over 2,000 draws
+    assert {o.fraction for o in buys} == {0.1}  # 10 BASE of budget
+    assert all(o.fraction == pytest.approx(0.2) for o in sells)  # 10 BASE of 50 BASE held
+    empty_handed = [rules.noise_orders(view(), CASH, rng, 0.1, 1.0) for _ in range(200)]
+    assert [] in empty_handed  # a sell of nothing is skipped, not turned into a buy
+    assert all(o.side == "buy" for orders in empty_handed for o in orders)
 
 
 @pytest.mark.parametrize(
