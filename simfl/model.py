@@ -32,7 +32,6 @@ from simfl.market.strategies import MarketView
 from simfl.market.valuation import Valuation
 from simfl.sources import ScoreSource, make_source
 
-NOTHING = (0, 0, 0)  # valuation of an account that holds nothing
 QUICKSTART = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"
 
 
@@ -159,9 +158,10 @@ class FederationMarket(mesa.Model):
         self.genesis_price = sum(opening) / len(opening)
         self.price_history = [[price] for price in opening]
 
+        self.nothing = (0,) * (3 + self.n_clients)  # the valuation of an empty account
         genesis_values = self.valuation.all()  # PnL baselines: what each trader brought
         for client in self.clients:
-            client.initial_value = genesis_values.get(client.account, NOTHING)[0]
+            client.initial_value = genesis_values.get(client.account, self.nothing)[0]
         for outsider in (*self.investors, *self.liquidity_providers):
             outsider.initial_value = outsider.budget
         self.frontrunners = [i for i in self.investors if i.strategy == "buyback_frontrunner"]
@@ -194,8 +194,7 @@ class FederationMarket(mesa.Model):
             result.scores[self.pay_by], self.weights, self.reward.reputation, result.participants
         )
         self._announce()  # revenue known, buy-backs announced
-        for investor in self.frontrunners:  # front-runners buy before the payout
-            investor.front_run()
+        self._front_run()  # front-runners buy what was announced, before the payout
         self.federation.distribute(self.weights, self.revenue, self.emission)  # 4. distribute
         for client in self.clients:
             client.end_round()
@@ -210,6 +209,14 @@ class FederationMarket(mesa.Model):
             self.running = False
         self.timings["fl_seconds"] += fl_seconds
         self.timings["market_seconds"] += time.perf_counter() - clock - fl_seconds
+
+    def _front_run(self) -> None:
+        """Each front-runner, with its group's `activity` chance and in a seeded random
+        order, buys the announced buy-backs before the federation does."""
+        runners = [r for r in self.frontrunners if self.random.random() < r.group.activity]
+        self.random.shuffle(runners)
+        for runner in runners:
+            runner.front_run()
 
     def _acting(self) -> list[Trader]:
         """This substep's traders: everyone who always acts, plus each other investor
@@ -241,21 +248,32 @@ class FederationMarket(mesa.Model):
                 )
 
     def _announce(self) -> None:
+        """This round's revenue (not in `mint` mode, which earns nothing) and emission
+        (only in `mint` and `hybrid`), and the buy-backs they fund. Round 1's accuracy
+        gain counts from 0 (the untrained model is not evaluated)."""
         reward = self.reward
         args = (self.round, self.accuracy, self.previous_accuracy)
         revenue, emission = reward.revenue, reward.emission
-        self.revenue = scheduled_amount(
-            revenue.kind, self.to_units(revenue.amount), revenue.decay, *args
+        self.revenue = (
+            0
+            if reward.mode == "mint"
+            else scheduled_amount(revenue.kind, self.to_units(revenue.amount), revenue.decay, *args)
         )
-        self.emission = scheduled_amount(
-            emission.kind, self.to_units(emission.amount), emission.decay, *args
+        self.emission = (
+            scheduled_amount(emission.kind, self.to_units(emission.amount), emission.decay, *args)
+            if reward.mode in ("mint", "hybrid")
+            else 0
         )
         self.federation.announced = self.federation.plan_buyback(self.weights, self.revenue)
         self.view = self._market_view("pre_payout", self.federation.announced)
 
     def _market_view(self, phase: str, announced: list[int]) -> MarketView:
         prices = tuple(pool.price(token) for pool, token in zip(self.pools, self.tokens))
-        supplies = [self.ledger.total_supply(token) / BASE_UNIT for token in self.tokens]
+        # circulating supply: what is outside the token's own pool
+        supplies = [
+            (self.ledger.total_supply(token) - pool.reserve_of(token)) / BASE_UNIT
+            for pool, token in zip(self.pools, self.tokens)
+        ]
         return MarketView(
             round=self.round,
             phase=phase,  # type: ignore[arg-type]
@@ -290,7 +308,7 @@ class FederationMarket(mesa.Model):
             provider.accrue_fees(self.round_fees)
         values = self.valuation.all()
         for agent in (*self.traders, self.federation):
-            agent.refresh_values(values.get(agent.account, NOTHING))
+            agent.refresh_values(values.get(agent.account, self.nothing))
 
     def check_invariants(self) -> None:
         """Stop the run if money was created or lost anywhere (pool reserves included:

@@ -158,7 +158,11 @@ class InvestorGroup(Section):
     )
     count: NonNegInt = Field(10, description="investors in the group")
     budget: TokenAmount = Field(1000.0, description="whole BASE each")
-    activity: Probability = Field(0.3, description="chance to act in a substep")
+    activity: Probability = Field(
+        0.3,
+        description="chance to act in a substep (front-runners: to front-run a round's "
+        "buy-backs; they always sell out after)",
+    )
     trade_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.1, description="of budget per trade"
     )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
-from simfl.chain import ConstantProductPool
+from simfl.chain import ConstantProductPool, get_amount_in
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
 from simfl.market.mechanism import split_amount
@@ -57,6 +57,9 @@ class Reporting:
     value_spot = 0.0
     value_liquidation = 0.0
     pnl = 0.0
+    pnl_liquidation = 0.0
+    holdings: tuple[float, ...] = ()  # CST_i held, whole tokens, one per client token
+    costs_unpaid = 0.0
     received_base = 0.0
     received_tokens = 0.0
     costs_paid = 0.0
@@ -140,14 +143,15 @@ class Trader(Reporting, mesa.Agent):
         return out
 
     def refresh_values(self, values: Sequence[int]) -> None:
-        """Reported values (whole tokens) from its valuation `[spot, liquidation, tokens]`
-        in base units (`FederationMarket.valuations`)."""
+        """Reported values (whole tokens) from its row of `Valuation.all` (base units)."""
         unit = self.model.base_unit
-        spot, liquidation, tokens_spot = values
+        spot, liquidation, tokens_spot, *held = values
+        self.holdings = tuple(amount / unit for amount in held)
         self.base = self.base_balance() / unit
         self.value_spot = spot / unit
         self.value_liquidation = liquidation / unit
         self.pnl = (spot - self.initial_value) / unit
+        self.pnl_liquidation = (liquidation - self.initial_value) / unit
         self.slippage_paid = self.slippage_units / unit
         self.tokens_value = tokens_spot / unit
         if self.client_index >= 0:
@@ -241,7 +245,8 @@ class Federation(Reporting, mesa.Agent):
         """Reported values (whole tokens) of the treasury's BASE, tokens and pool shares."""
         unit = self.model.base_unit
         self.base = self.model.ledger.balance(self.model.base, self.account) / unit
-        spot, liquidation, tokens_spot = values
+        spot, liquidation, tokens_spot, *held = values
+        self.holdings = tuple(amount / unit for amount in held)
         self.tokens_value = tokens_spot / unit
         self.value_spot, self.value_liquidation = spot / unit, liquidation / unit
 
@@ -309,6 +314,7 @@ class FLClient(Trader):
         self.received_base = self.received_base_units / unit
         self.received_tokens = self.received_token_units / unit
         self.costs_paid = self.costs_paid_units / unit
+        self.costs_unpaid = self.costs_unpaid_units / unit
 
     def start_round(self) -> None:
         self.round_base = 0
@@ -345,12 +351,14 @@ class FLClient(Trader):
             self.sell(index, fraction_of(held, fraction))
 
     def _sell_for(self, index: int, base_needed: int) -> None:
-        """Sell just enough CST_index to receive `base_needed` BASE (or all it has)."""
-        pool = self.market.pools[index]
-        try:
-            pool.swap_exact_out(
-                self.account, self.market.base, base_needed, self.token_balance(index)
-            )
-            self.trades += 1
-        except (AmmError, LedgerError):
-            self.sell(index, self.token_balance(index))
+        """Sell about enough CST_index to receive `base_needed` BASE: the exact input it
+        needs, within its slippage limit (so possibly less than needed)."""
+        model = self.model
+        pool = model.pools[index]
+        reserve_token = pool.reserve_of(model.tokens[index])
+        reserve_base = pool.reserve_of(model.base)
+        if base_needed >= reserve_base:
+            needed = self.token_balance(index)
+        else:
+            needed = get_amount_in(base_needed, reserve_token, reserve_base, pool.fee_bps)
+        self.sell(index, needed)
