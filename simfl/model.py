@@ -24,7 +24,7 @@ from simfl.chain import ConstantProductPool, Ledger
 from simfl.collection import AGENT_COLUMNS, model_reporters, result_tables
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.errors import InvariantViolation
-from simfl.fl.engine import RoundResult
+from simfl.fl.results import RoundResult
 from simfl.market.agents import Federation, FLClient, Trader
 from simfl.market.investors import Investor, LiquidityProvider
 from simfl.market.mechanism import allocation_weights, scheduled_amount

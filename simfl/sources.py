@@ -20,7 +20,7 @@ import numpy as np
 
 from simfl.config import Scenario
 from simfl.errors import ScenarioError
-from simfl.fl.engine import FederatedTraining, RoundResult
+from simfl.fl.results import RoundResult
 
 
 class ScoreSource(Protocol):
@@ -186,4 +186,6 @@ def make_source(scenario: Scenario, rng: np.random.Generator) -> ScoreSource:
         return SyntheticScores(scenario, rng)
     if source == "replay":
         return load_replay(scenario.scores.replay_dir or "", scenario)
+    from simfl.fl.engine import FederatedTraining  # torch: only when training for real
+
     return FederatedTraining(scenario.fl.to_settings(), rng)

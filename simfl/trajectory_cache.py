@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from simfl.config import Scenario
-from simfl.fl.engine import RoundResult
+from simfl.fl.results import RoundResult
 from simfl.sources import ScoreSource, TrajectoryReplay
 
 FORMAT = 1  # bump when the stored layout changes

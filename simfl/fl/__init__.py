@@ -14,7 +14,7 @@ from typing import Any
 _EXPORTS = {
     "FLSettings": "simfl.fl.settings",
     "FederatedTraining": "simfl.fl.engine",
-    "RoundResult": "simfl.fl.engine",
+    "RoundResult": "simfl.fl.results",
     "exact_shapley": "simfl.fl.shapley",
     "gtg_shapley": "simfl.fl.shapley",
     "monte_carlo_shapley": "simfl.fl.shapley",

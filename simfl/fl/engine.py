@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -28,21 +27,9 @@ from simfl.fl.contribution import GAME_METHODS, ContributionScorer, RoundGame, U
 from simfl.fl.datasets import load_dataset
 from simfl.fl.models import build_model
 from simfl.fl.partition import partition
+from simfl.fl.results import RoundResult
 from simfl.fl.settings import BehaviourSettings, FLSettings
 from simfl.fl.training import evaluate, local_train, make_aggregator
-
-
-@dataclass(frozen=True)
-class RoundResult:
-    """What one round produced, for the market."""
-
-    round: int  # 1-based
-    accuracy: float  # global model on the server validation set, after aggregation
-    loss: float  # mean cross-entropy on the validation set
-    participants: tuple[int, ...]  # sorted client indices that trained this round
-    refused: tuple[int, ...]  # sorted client indices that opted out before sampling
-    scores: dict[str, tuple[float, ...]]  # method -> one score per client; others 0.0
-    evaluations: dict[str, int]  # method -> coalition utility evaluations (cache hits free)
 
 
 def _seed(rng: np.random.Generator) -> torch.Generator:

@@ -1,0 +1,19 @@
+"""What one FL round produces for the market (torch-free, so market-only runs and
+replays never import torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """What one round produced, for the market."""
+
+    round: int  # 1-based
+    accuracy: float  # global model on the server validation set, after aggregation
+    loss: float  # mean cross-entropy on the validation set
+    participants: tuple[int, ...]  # sorted client indices that trained this round
+    refused: tuple[int, ...]  # sorted client indices that opted out before sampling
+    scores: dict[str, tuple[float, ...]]  # method -> one score per client; others 0.0
+    evaluations: dict[str, int]  # method -> coalition utility evaluations (cache hits free)
