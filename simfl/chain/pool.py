@@ -36,10 +36,7 @@ from simfl.chain.amm import (
     protocol_fee_liquidity,
 )
 from simfl.chain.errors import (
-    InsufficientFirstDeposit,
     InsufficientLiquidity,
-    InsufficientLiquidityBurned,
-    InsufficientLiquidityMinted,
     InsufficientOutputAmount,
     InsufficientTraderBalance,
     KInvariantFailed,
@@ -49,14 +46,6 @@ from simfl.chain.errors import (
 )
 from simfl.chain.ledger import SWAP, Ledger, check_account, check_amount
 from simfl.errors import AmmError
-
-# The errors moved to simfl.chain.errors; simfl.chain.pool.<Error> stays importable.
-__all__ = [
-    "ConstantProductPool", "InsufficientFirstDeposit", "InsufficientLiquidity",
-    "InsufficientLiquidityBurned", "InsufficientLiquidityMinted", "InsufficientOutputAmount",
-    "InsufficientTraderBalance", "KInvariantFailed", "SlippageExceeded", "TokenNotInPool",
-    "ZeroAmount",
-]  # fmt: skip
 
 ADD_LIQUIDITY = "add_liquidity"
 REMOVE_LIQUIDITY = "remove_liquidity"
