@@ -165,8 +165,9 @@ class FederationMarket(mesa.Model):
         for outsider in (*self.investors, *self.liquidity_providers):
             outsider.initial_value = outsider.budget
         self.frontrunners = [i for i in self.investors if i.strategy == "buyback_frontrunner"]
-        # every substep these act; other investors act with their group's `activity` chance
-        self.always_acting = [*self.clients, *self.liquidity_providers, *self.frontrunners]
+        # these act once a round, in the first substep; other investors act in any
+        # substep with their group's `activity` chance
+        self.once_a_round = [*self.clients, *self.liquidity_providers, *self.frontrunners]
         self.occasional = [i for i in self.investors if i.strategy != "buyback_frontrunner"]
         self.activity = np.array([i.group.activity for i in self.occasional], dtype=float)
         self._close_round()
@@ -198,9 +199,9 @@ class FederationMarket(mesa.Model):
         self.federation.distribute(self.weights, self.revenue, self.emission)  # 4. distribute
         for client in self.clients:
             client.end_round()
-        for _ in range(self.scenario.market.substeps):  # 5. trade
+        for substep in range(self.scenario.market.substeps):  # 5. trade
             self.view = self._market_view("trading", self.federation.announced)
-            for agent in self._acting():
+            for agent in self._acting(first=substep == 0):
                 agent.trade()
         self._close_round()  # 6. collect
         self.check_invariants()
@@ -218,12 +219,13 @@ class FederationMarket(mesa.Model):
         for runner in runners:
             runner.front_run()
 
-    def _acting(self) -> list[Trader]:
-        """This substep's traders: everyone who always acts, plus each other investor
-        with its group's `activity` chance (drawn at once, so idle investors cost nothing)."""
+    def _acting(self, first: bool) -> list[Trader]:
+        """This substep's traders in a seeded random order: clients, LPs and front-runners
+        in the first substep only, plus each other investor with its group's `activity`
+        chance (drawn at once, so idle investors cost nothing)."""
         chosen = np.flatnonzero(self.rng.random(len(self.occasional)) < self.activity)
         occasional = self.occasional
-        agents = self.always_acting + [occasional[i] for i in chosen]
+        agents = (self.once_a_round if first else []) + [occasional[i] for i in chosen]
         self.random.shuffle(agents)
         return agents
 

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from simfl.config import Scenario, load_scenario
 from simfl.errors import UserError
-from simfl.model import FederationMarket
+from simfl.model import FederationMarket, run_model
 from simfl.sources import ScoreSource
 
 TABLES = ("model", "agents", "scores", "events", "comparison")
@@ -135,10 +135,7 @@ def compare_payouts(
             replay = TrajectoryReplay(
                 model.trajectory, model.source.client_sizes, model.source.behaviours
             )
-            other = FederationMarket(scenario, source=replay)
-            while other.running:
-                other.step()
-            method_tables = other.tables()
+            method_tables = run_model(scenario, source=replay).tables()
         manifest = {"clients": clients, "scenario": scenario.model_dump(mode="json")}
         frame = client_rewards(method_tables, manifest)
         frame.insert(0, "method", method)
@@ -180,11 +177,7 @@ def run_scenario(
     started = time.time()
     try:
         clock = time.perf_counter()
-        model = FederationMarket(config, source=source)
-        while model.running:
-            model.step()
-            if on_round is not None:
-                on_round(model)
+        model = run_model(config, source=source, on_round=on_round)
         run_seconds = time.perf_counter() - clock
         tables = model.tables()
         clients = [
@@ -236,10 +229,12 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
     return manifest if manifest.get("status") == "complete" else None
 
 
-def read_tables(run_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """The four result tables of a run folder, as pandas frames."""
+def read_tables(
+    run_dir: str | Path, names: tuple[str, ...] = TABLES
+) -> dict[str, pd.DataFrame]:
+    """Result tables of a run folder (default: all five), as pandas frames."""
     run_dir = Path(run_dir)
-    missing = [n for n in TABLES if not (run_dir / f"{n}.parquet").is_file()]
+    missing = [n for n in names if not (run_dir / f"{n}.parquet").is_file()]
     if missing:
         raise UserError(f"{run_dir}: not a simfl run folder (missing {', '.join(missing)})")
-    return {name: pd.read_parquet(run_dir / f"{name}.parquet") for name in TABLES}
+    return {name: pd.read_parquet(run_dir / f"{name}.parquet") for name in names}

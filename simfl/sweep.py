@@ -58,9 +58,10 @@ def _write_headline(run_dir: Path) -> None:
     """`render` hook of `run_scenario`: headline metrics into the run's temp folder."""
     manifest = json.loads((run_dir / MANIFEST).read_text())
     try:
-        from simfl.market.metrics import headline_metrics
+        from simfl.market.metrics import METRIC_TABLES, headline_metrics
 
-        metrics: dict[str, Any] = headline_metrics(read_tables(run_dir), manifest)
+        tables = read_tables(run_dir, METRIC_TABLES)
+        metrics: dict[str, Any] = headline_metrics(tables, manifest)
     except Exception as err:  # metrics must never lose a run
         metrics = {"metrics_error": f"{type(err).__name__}: {err}"}
     write_json_atomic({"metrics": metrics}, run_dir / HEADLINE)

@@ -248,10 +248,10 @@ class FL(Section):
             )
         if self.model == "cnn" and self.dataset == "synthetic":
             raise ValueError("model: 'cnn' needs an image dataset; use mlp or logreg for synthetic")
-        if "exact_shapley" in self.contribution.methods and self.clients > 14:
+        if "exact_shapley" in self.contribution.methods and self.clients > fls.EXACT_MAX_PLAYERS:
             raise ValueError(
-                f"clients: exact_shapley needs clients <= 14 (got {self.clients}); "
-                "use gtg_shapley or tmc_shapley"
+                f"clients: exact_shapley needs clients <= {fls.EXACT_MAX_PLAYERS} "
+                f"(got {self.clients}); use gtg_shapley or tmc_shapley"
             )
         return self
 

@@ -27,7 +27,7 @@ from torch.nn.utils import vector_to_parameters
 
 from simfl.errors import ContributionError
 from simfl.fl.models import CNN, MLP, LogReg
-from simfl.fl.settings import ContributionSettings
+from simfl.fl.settings import EXACT_MAX_PLAYERS, ContributionSettings
 from simfl.fl.shapley import (
     CachedGame,
     exact_from_game,
@@ -37,7 +37,6 @@ from simfl.fl.shapley import (
     tmc_from_game,
 )
 
-EXACT_MAX_PLAYERS = 14  # 2^14 = 16,384 coalition models per round
 CHUNK = 32  # coalitions per batched evaluation: ~1.5 MB buffers (measured best of 8..128)
 GENERIC_CHUNK_BYTES = 64 * 2**20  # activation budget of one vmap / loop chunk
 GAME_METHODS = ("loo", "exact_shapley", "mc_shapley", "tmc_shapley", "gtg_shapley")

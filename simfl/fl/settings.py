@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+EXACT_MAX_PLAYERS = 14  # exact Shapley's limit: 2^14 = 16,384 coalition models per round
+
 DatasetName = Literal["digits", "fashion-mnist", "mnist", "cifar10", "synthetic"]
 ModelName = Literal["logreg", "mlp", "cnn"]
 PartitionKind = Literal[

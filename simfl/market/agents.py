@@ -271,7 +271,6 @@ class FLClient(Trader):
         self.received_token_units = 0
         self.costs_paid_units = 0
         self.costs_unpaid_units = 0
-        self.sold_this_round = False
 
     def receive(self, base: int, tokens: int) -> None:
         """The federation paid it this round (called during distribution)."""
@@ -319,17 +318,13 @@ class FLClient(Trader):
     def start_round(self) -> None:
         self.round_base = 0
         self.round_tokens = 0
-        self.sold_this_round = False
 
     def end_round(self) -> None:
         if self.participating:
             self.recent.append((self.round_base, self.round_tokens))
 
     def trade(self) -> None:
-        """Apply the payout policy once per round, at its first turn after the payout."""
-        if self.sold_this_round:
-            return
-        self.sold_this_round = True
+        """Apply the payout policy (the model calls it once a round, after the payout)."""
         index = self.client_index
         held = self.token_balance(index)
         if self.settings.policy == "sell_to_fund":

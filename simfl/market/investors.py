@@ -47,7 +47,6 @@ class Investor(Trader):
         self.strategy = group.strategy
         self.group = group
         self.budget = model.to_units(group.budget)
-        self.unwound_round = -1  # buyback_frontrunner: the round it last sold out
 
     def position(self) -> rules.Position:
         model = self.model
@@ -91,13 +90,8 @@ class Investor(Trader):
                 self.sell(order.token, fraction_of(self.token_balance(order.token), order.fraction))
 
     def trade(self) -> None:
-        """Its turn in a substep (the model drew it by `activity`); a front-runner only
-        sells out, once a round — it buys in `front_run`, before the payout."""
-        if self.strategy == "buyback_frontrunner":
-            if self.unwound_round != self.model.round:
-                self.unwound_round = self.model.round
-                self.execute(self.decide())
-            return
+        """Its turn in a substep (the model drew it by `activity`); a front-runner's turn
+        comes once a round, after the payout, and it sells out (it buys in `front_run`)."""
         self.execute(self.decide())
 
     def front_run(self) -> None:
@@ -120,7 +114,6 @@ class LiquidityProvider(Trader):
         self.entry_price = [0.0] * n  # BASE per CST_i, liquidity-weighted
         self.deposited_base = [0] * n
         self.deposited_tokens = [0] * n
-        self.acted_round = 0
         self.pool_fees = [0.0] * n  # whole BASE of fees accrued on the current positions
         self.realized_fees = 0.0  # whole BASE of fees on positions already withdrawn
         self.realized_loss = 0.0  # whole BASE of impermanent loss locked in by withdrawals
@@ -207,11 +200,8 @@ class LiquidityProvider(Trader):
                 self.pool_fees[index] += round_fees[index] * shares / pool.total_liquidity
 
     def trade(self) -> None:
-        """Once a round: withdraw from pools with too much IL, add where fees pay."""
+        """Its turn, once a round: withdraw where IL is too large, add where fees pay."""
         model = self.market
-        if self.acted_round == model.round:
-            return
-        self.acted_round = model.round
         scale = model.base_unit
         for index in range(model.n_clients):
             price = model.view.prices[index]

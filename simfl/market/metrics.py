@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 Tables = dict[str, pd.DataFrame]
+METRIC_TABLES = ("model", "agents", "scores")  # the result tables these metrics read
 
 
 def gini(values: Sequence[float]) -> float:

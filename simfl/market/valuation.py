@@ -107,11 +107,7 @@ class Valuation:
         return values
 
     def lp_position(self, index: int, account: str) -> int:
-        """BASE base units of an account's LP shares in pool `index`, at spot."""
-        pool = self.pools[index]
-        shares = self.ledger.balance(pool.lp_token, account)
-        supply = pool.total_liquidity
-        if not shares or not supply:
-            return 0
-        # at spot both sides of a constant-product position are worth the same
-        return 2 * (pool.reserve_of(self.base) * shares // supply)
+        """Spot value, in BASE base units, of an account's LP shares in pool `index`
+        (`position_value` of the shares alone; rounds down)."""
+        shares = self.lp_books[index].get(account, 0)
+        return position_value(0, shares, *self.pool_state(index))[0] if shares else 0
