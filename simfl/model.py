@@ -323,7 +323,8 @@ class FederationMarket(mesa.Model):
     # ---------------------------------------------------------------- valuation
 
     def to_units(self, whole_tokens: float) -> int:
-        """Exact base units for an amount in whole tokens (config → ledger)."""
+        """Exact base units for an amount in whole tokens (config → ledger); rounds
+        half-even at the 18th decimal (`to_base_units`)."""
         return to_base_units(whole_tokens)
 
     # -------------------------------------------------------------- collection

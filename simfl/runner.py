@@ -229,9 +229,7 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
     return manifest if manifest.get("status") == "complete" else None
 
 
-def read_tables(
-    run_dir: str | Path, names: tuple[str, ...] = TABLES
-) -> dict[str, pd.DataFrame]:
+def read_tables(run_dir: str | Path, names: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
     """Result tables of a run folder (default: all five), as pandas frames."""
     run_dir = Path(run_dir)
     missing = [n for n in names if not (run_dir / f"{n}.parquet").is_file()]

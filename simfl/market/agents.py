@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
-from simfl.chain import ConstantProductPool, get_amount_in
+from simfl.chain import BPS, ConstantProductPool, get_amount_in
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
 from simfl.market.mechanism import split_amount
@@ -23,7 +23,7 @@ from simfl.market.mechanism import split_amount
 if TYPE_CHECKING:
     from simfl.model import FederationMarket
 
-BPS = 10_000  # basis points in 1
+NO_SLIPPAGE_LIMIT_BPS = BPS - 1  # accepts any price impact (an LP's deposit swaps)
 COSTS_ACCOUNT = "external:costs"  # where clients' training costs go (leaves the economy)
 
 
@@ -189,13 +189,15 @@ class Federation(Reporting, mesa.Agent):
 
     def plan_buyback(self, weights: list[Fraction], revenue: int) -> list[int]:
         """BASE to spend buying each CST_i back this round: the round's revenue split by
-        weight (announced before the payout; the revenue arrives before it is spent)."""
+        weight (announced before the payout; the revenue arrives before it is spent).
+        Rounds down (`split_amount`): the dust stays in the treasury."""
         if self.model.reward.mode not in ("buyback", "hybrid"):
             return [0] * len(weights)
         return split_amount(revenue, weights)
 
     def distribute(self, weights: list[Fraction], revenue: int, emission: int) -> None:
         """Step 4 of a round: pay out by `reward.mode`; never spends what it does not have.
+        Every split rounds down (`split_amount`): the dust stays with the federation.
 
         Revenue arrives first (minted BASE: money from outside the economy), then the
         payouts: `direct` transfers BASE, `mint` mints CST_i, `buyback` swaps BASE for
@@ -347,7 +349,8 @@ class FLClient(Trader):
 
     def _sell_for(self, index: int, base_needed: int) -> None:
         """Sell about enough CST_index to receive `base_needed` BASE: the exact input it
-        needs, within its slippage limit (so possibly less than needed)."""
+        needs (`get_amount_in`, rounded up by one — favours the pool), within its slippage
+        limit (so possibly less than needed)."""
         model = self.model
         pool = model.pools[index]
         reserve_token = pool.reserve_of(model.tokens[index])

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
-from simfl.market.agents import Trader, fraction_of
+from simfl.market.agents import NO_SLIPPAGE_LIMIT_BPS, Trader, fraction_of
 
 if TYPE_CHECKING:
     from simfl.model import FederationMarket
@@ -106,7 +106,7 @@ class LiquidityProvider(Trader):
     strategy = "lp"
 
     def __init__(self, model: FederationMarket, number: int, group: Any) -> None:
-        super().__init__(model, f"lp-{number}", 10_000 - 1)
+        super().__init__(model, f"lp-{number}", NO_SLIPPAGE_LIMIT_BPS)
         self.group = group
         self.budget = model.to_units(group.budget)
         n = model.n_clients
