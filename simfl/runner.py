@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simfl.atomic import write_json_atomic
 from simfl.config import Scenario, load_scenario
 from simfl.errors import UserError
 from simfl.model import FederationMarket, run_model
@@ -103,13 +104,6 @@ def ensure_folder(folder: Path, what: str = "--out") -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"{what} {folder}: cannot create this folder ({err.strerror})") from None
-
-
-def write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    """Write JSON via a temporary file and a rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
-    os.replace(tmp, path)
 
 
 def compare_payouts(

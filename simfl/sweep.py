@@ -36,11 +36,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from simfl.atomic import write_json_atomic
 from simfl.config import load_scenario
 from simfl.designs import RunSpec, Sweep, load_sweep
 from simfl.errors import UserError
 from simfl.executors import DaskPool, LocalPool, single_thread
-from simfl.runner import MANIFEST, read_manifest, read_tables, write_json_atomic
+from simfl.runner import MANIFEST, read_manifest, read_tables
 from simfl.sweep_folder import (
     HEADLINE,
     RUNS,

@@ -16,16 +16,16 @@ here reads and writes files only; `simfl.sweep` runs the runs.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from simfl.atomic import atomic_path, write_json_atomic
 from simfl.designs import Sweep
 from simfl.errors import UserError
-from simfl.runner import MANIFEST, ensure_folder, write_json_atomic
+from simfl.runner import MANIFEST, ensure_folder
 
 HEADLINE = "headline.json"  # per-run headline metrics, written inside the run's temp folder
 RUNS, TRAJECTORIES = "runs", "trajectories"
@@ -123,9 +123,8 @@ def summarise(sweep: Sweep, root: Path) -> pd.DataFrame:
     for column in frame.columns:
         if frame[column].dtype == object:
             frame[column] = _column_safe(list(frame[column]))
-    tmp = root / f".summary.parquet.tmp-{os.getpid()}"
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, root / SUMMARY)
+    with atomic_path(root / SUMMARY) as tmp:
+        frame.to_parquet(tmp, index=False)
     return frame
 
 

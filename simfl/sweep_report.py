@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
-from simfl.report import read_table, write_atomic
+from simfl.report import read_table
 
 ID_COLUMNS = {"run_id", "point", "replication", "seed", "fl_seed", "status", "error",
               "trajectory_reused",
@@ -181,7 +182,7 @@ def render_sweep_report(sweep_dir: Path) -> None:
 
     plt.close(fig)
     png = buffer.getvalue()
-    write_atomic(sweep_dir / "sweep_dashboard.png", png)
+    write_bytes_atomic(sweep_dir / "sweep_dashboard.png", png)
     image = base64.b64encode(png).decode()
     table = summary.drop(columns=[c for c in ("error",) if c in summary]).to_html(
         index=False, float_format=lambda v: f"{v:.4g}", border=0
@@ -198,7 +199,7 @@ td,th{{padding:2px 6px;border-bottom:1px solid #ddd}} img{{max-width:100%}}</sty
 <img alt="sweep dashboard" src="data:image/png;base64,{image}">
 <h2>Runs</h2>{table}</body></html>
 """
-    write_atomic(sweep_dir / "sweep_report.html", page.encode("utf-8"))
+    write_bytes_atomic(sweep_dir / "sweep_report.html", page.encode("utf-8"))
 
 
 __all__ = ["render_sweep_report", "sobol_indices"]

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Collection
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from simfl.atomic import write_json_atomic
 from simfl.config import Scenario
 from simfl.fl.results import RoundResult
 from simfl.sources import ScoreSource, TrajectoryReplay
@@ -116,9 +115,7 @@ def store(path: Path, recorder: RecordingSource, key: str) -> None:
         "rounds": [_encode(r) for r in recorder.rounds],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    write_json_atomic(data, path, indent=None)
 
 
 def load(path: Path) -> TrajectoryReplay | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
 from simfl.market.metrics import client_rewards, headline_metrics
 from simfl.report.figure import DPI, dashboard_figure
@@ -59,14 +60,6 @@ def read_table(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary name and rename it: an interrupted redraw leaves the
-    previous file, never half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def rewards_by_method(tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> pd.DataFrame:
     """Per-client rewards, one block per payout method (the run's own method alone if no
     comparison was written)."""
@@ -88,8 +81,10 @@ def render_run(run_dir: Path) -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     png = buffer.getvalue()
-    write_atomic(run_dir / DASHBOARD, png)
-    write_atomic(run_dir / REPORT, report_html(manifest, metrics, rewards, png).encode("utf-8"))
+    write_bytes_atomic(run_dir / DASHBOARD, png)
+    write_bytes_atomic(
+        run_dir / REPORT, report_html(manifest, metrics, rewards, png).encode("utf-8")
+    )
 
 
 __all__ = [
@@ -99,5 +94,4 @@ __all__ = [
     "read_table",
     "render_run",
     "rewards_by_method",
-    "write_atomic",
 ]
