@@ -18,6 +18,7 @@ overwrite: the new run gets the first free `<id>-2`, `<id>-3`, ... An explicit
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import traceback
@@ -340,5 +341,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def console() -> None:
+    """The `simfl` console script: `main`, then exit with its status.
+
+    Once the work is done, a late Ctrl-C (say, while the interpreter waits for a sweep's
+    pool threads to finish) is ignored, so the user never sees a traceback from Python's
+    own shutdown.
+    """
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
