@@ -62,14 +62,17 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
+def package_version(name: str) -> str:
+    """An installed distribution's version, or "not installed"."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    """Python's and the main packages' versions, for the manifest."""
+    return {"python": platform.python_version()} | {n: package_version(n) for n in PACKAGES}
 
 
 def _git(*args: str) -> str | None:

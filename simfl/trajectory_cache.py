@@ -25,23 +25,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from simfl.atomic import write_json_atomic
 from simfl.config import Scenario
 from simfl.fl.results import RoundResult
+from simfl.runner import package_version
 from simfl.sources import ScoreSource, TrajectoryReplay
 
 FORMAT = 1  # bump when the stored layout changes
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "none"
 
 
 def cacheable(scenario: Scenario) -> bool:
@@ -58,8 +51,8 @@ def trajectory_key(scenario: Scenario) -> str:
         "fl": fl,
         "seed": scenario.fl_stream_seed,
         "rounds": scenario.rounds,
-        "simfl": _version("simfl"),
-        "torch": _version("torch"),
+        "simfl": package_version("simfl"),
+        "torch": package_version("torch"),
     }
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]

@@ -206,7 +206,7 @@ class Federation(Reporting, mesa.Agent):
         model = self.model
         ledger, base = model.ledger, model.base
         mode = model.reward.mode
-        if revenue and mode != "mint":
+        if revenue:  # 0 in mint mode: it earns nothing
             ledger.mint(base, self.account, revenue)
             self.revenue_total += revenue
         if mode == "direct":
