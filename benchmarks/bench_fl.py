@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from simfl.fl.contribution import UtilityEvaluator
 from simfl.fl.engine import FederatedTraining, one_thread
+from simfl.fl.game import UtilityEvaluator
 from simfl.fl.settings import (
     BehaviourSettings,
     ContributionSettings,

@@ -23,8 +23,9 @@ from torch.nn.utils import parameters_to_vector
 
 from simfl.errors import PartitionError, UserError
 from simfl.fl.behaviours import SubmitContext, make_behaviour
-from simfl.fl.contribution import GAME_METHODS, ContributionScorer, RoundGame, UtilityEvaluator
+from simfl.fl.contribution import GAME_METHODS, ContributionScorer
 from simfl.fl.datasets import load_dataset
+from simfl.fl.game import RoundGame, UtilityEvaluator
 from simfl.fl.models import build_model
 from simfl.fl.partition import partition
 from simfl.fl.results import RoundResult

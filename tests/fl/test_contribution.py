@@ -6,7 +6,8 @@ import torch
 from torch.nn.utils import parameters_to_vector
 
 from simfl.errors import ContributionError
-from simfl.fl.contribution import ContributionScorer, UtilityEvaluator
+from simfl.fl.contribution import ContributionScorer
+from simfl.fl.game import UtilityEvaluator
 from simfl.fl.models import build_model
 from simfl.fl.settings import ContributionSettings
 
