@@ -271,7 +271,7 @@ def dispatch(args: argparse.Namespace) -> int:
     elif args.command == "sweep":
         if args.jobs is not None and args.jobs < 1:
             raise UserError(f"--jobs {args.jobs}: give at least 1 worker")
-        from simfl.sweep import run_sweep
+        from simfl.sweep.run import run_sweep
 
         options = {"jobs": args.jobs} if args.jobs is not None else {}  # else run_sweep's
         try:
@@ -302,7 +302,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def sweep_report_command(sweep_file: Path, out: Path) -> None:
     """After a sweep: draw its dashboard and say where everything is."""
-    from simfl.designs import load_sweep
+    from simfl.sweep.designs import load_sweep
     from simfl.sweep_report import render_sweep_report
 
     try:

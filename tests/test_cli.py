@@ -175,9 +175,9 @@ def test_sweep_passes_every_flag_and_returns_its_status(tmp_path, monkeypatch):
         seen.update(path=path, **kwargs)
         return 3
 
-    fake = types.ModuleType("simfl.sweep")
+    fake = types.ModuleType("simfl.sweep.run")
     fake.run_sweep = run_sweep
-    monkeypatch.setitem(sys.modules, "simfl.sweep", fake)
+    monkeypatch.setitem(sys.modules, "simfl.sweep.run", fake)
     args = ["sweep", "s.yaml", "--jobs", "2", "--scheduler", "tcp://h:8786", "--out", "o"]
     assert cli.main([*args, "--resume", "--fail-fast", "--quiet"]) == 3
     assert seen == {
@@ -400,9 +400,9 @@ def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
 
 def test_sweep_without_jobs_leaves_the_default_to_run_sweep(monkeypatch):
     seen = {}
-    fake = types.ModuleType("simfl.sweep")
+    fake = types.ModuleType("simfl.sweep.run")
     fake.run_sweep = lambda path, **kwargs: seen.update(kwargs) or 0
-    monkeypatch.setitem(sys.modules, "simfl.sweep", fake)
+    monkeypatch.setitem(sys.modules, "simfl.sweep.run", fake)
     assert cli.main(["sweep", "s.yaml"]) == 0
     assert "jobs" not in seen and seen["out"] == Path("results") and seen["resume"] is False
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simfl.designs import load_sweep, run_id
 from simfl.errors import ScenarioError
+from simfl.sweep.designs import load_sweep, run_id
 
 BASE = {
     "name": "tiny",

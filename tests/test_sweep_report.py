@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from simfl.designs import load_sweep
 from simfl.errors import UserError
+from simfl.sweep.designs import load_sweep
 from simfl.sweep_report import render_sweep_report, sobol_indices
 
 BASE = {"name": "tiny", "rounds": 2, "fl": {"clients": 3}, "scores": {"source": "synthetic"}}

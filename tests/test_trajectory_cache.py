@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from simfl import trajectory_cache as tc
 from simfl.config import load_scenario
 from simfl.model import fl_stream
 from simfl.runner import TABLES, run_scenario
 from simfl.sources import make_source
-from simfl.sweep import execute_run
+from simfl.sweep import trajectory_cache as tc
+from simfl.sweep.run import execute_run
 from tests.helpers import tiny_fl_scenario
 
 BASE = tiny_fl_scenario("cached", seed=5)

@@ -10,7 +10,7 @@ Layout::
 
 A folder belongs to one sweep design (its digest, in `sweep.json`): `prepare` refuses to
 resume into a folder started by a different design and names what changed. Everything
-here reads and writes files only; `simfl.sweep` runs the runs.
+here reads and writes files only; `simfl.sweep.run` runs the runs.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 import pandas as pd
 
 from simfl.atomic import atomic_path, write_json_atomic
-from simfl.designs import Sweep
 from simfl.errors import UserError
 from simfl.runner import MANIFEST, ensure_folder
+from simfl.sweep.designs import Sweep
 
 HEADLINE = "headline.json"  # per-run headline metrics, written inside the run's temp folder
 RUNS, TRAJECTORIES = "runs", "trajectories"

@@ -1,7 +1,7 @@
 """`run_sweep`: a sweep file → many runs under `OUT/<sweep-id>/`, in parallel, resumable.
 
 The folder's layout, the resume checks and `summary.parquet` live in
-`simfl.sweep_folder`; where runs execute (local pool or Dask) in `simfl.executors`.
+`simfl.sweep.folder`; where runs execute (local pool or Dask) in `simfl.sweep.executors`.
 
 Execution: one local process pool for the whole sweep (forkserver context, each worker
 pinned to one torch thread), or a Dask cluster when `scheduler` is an address.
@@ -38,11 +38,11 @@ from typing import Any
 
 from simfl.atomic import write_json_atomic
 from simfl.config import load_scenario
-from simfl.designs import RunSpec, Sweep, load_sweep
 from simfl.errors import UserError
-from simfl.executors import DaskPool, LocalPool, single_thread
 from simfl.runner import MANIFEST, read_manifest, read_tables
-from simfl.sweep_folder import (
+from simfl.sweep.designs import RunSpec, Sweep, load_sweep
+from simfl.sweep.executors import DaskPool, LocalPool, single_thread
+from simfl.sweep.folder import (
     HEADLINE,
     RUNS,
     SWEEP_JSON,
@@ -81,8 +81,8 @@ def write_failed(final: Path, manifest: dict[str, Any]) -> None:
 
 def execute_run(task: dict[str, Any]) -> dict[str, Any]:
     """Run one sweep point in a worker; never raises for a failing run (records it)."""
-    from simfl import trajectory_cache
     from simfl.runner import run_scenario
+    from simfl.sweep import trajectory_cache
 
     single_thread()
     runs_dir, run_id = Path(task["runs_dir"]), task["run_id"]
@@ -118,7 +118,7 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
 
 def _cache_keys(sweep: Sweep, todo: list[RunSpec], traj_dir: Path) -> dict[str, str | None]:
     """run_id → trajectory key still to be trained (None: cached already or not cacheable)."""
-    from simfl import trajectory_cache
+    from simfl.sweep import trajectory_cache
 
     keys: dict[str, str | None] = {}
     for spec in todo:
