@@ -40,3 +40,8 @@ class PartitionError(UserError):
 
 class InvariantViolation(SimflError):
     """A ledger or pool invariant failed during a run: the run stops."""
+
+
+class TrainingDiverged(UserError):
+    """Training produced a non-finite loss or model (too high a learning rate, say): the run
+    stops before paying anything out; exit status 2, nothing written."""
