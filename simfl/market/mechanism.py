@@ -6,11 +6,58 @@ functions decide; keeping the decisions pure lets tests pin them without a model
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, TypeVar
 
 ScheduleKind = Literal["constant", "decaying", "accuracy", "accuracy_gain"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutMode:
+    """One way of paying contributions out (DESIGN.md, 'The mechanism', step 4).
+
+    The flags are what the federation does in a round; `base_share` is the share of a
+    nominal reward budget the mode pays in BASE (the rest is emission valued at the
+    genesis price), so modes can be compared at an equal budget on one trajectory.
+    """
+
+    name: str
+    earns_revenue: bool  # revenue (BASE from outside the economy) arrives in the treasury
+    pays_base: bool  # BASE straight to clients, `floor(R_t · w_i)`
+    mints: bool  # CST_i minted to clients, `floor(M_t · w_i)`
+    buys_back: bool  # revenue buys CST_i from pool i (burned or forwarded)
+    base_share: Fraction  # of an equal-budget comparison's budget paid in BASE
+    description: str
+
+
+PAYOUT_MODES: dict[str, PayoutMode] = {
+    mode.name: mode
+    for mode in (
+        PayoutMode(
+            "direct", True, True, False, False, Fraction(1), "BASE to clients (the baseline)"
+        ),
+        PayoutMode("mint", False, False, True, False, Fraction(0), "CST_i minted to clients"),
+        PayoutMode("buyback", True, False, False, True, Fraction(1), "revenue buys CST_i back"),
+        PayoutMode("hybrid", True, False, True, True, Fraction(1, 2), "mint and buy back"),
+    )
+}
+
+
+def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
+    """`registry[name]`, or a `ValueError` naming `what` and the allowed keys: an unknown
+    name is an error, never a fallback to some default entry."""
+    try:
+        return registry[name]
+    except KeyError:
+        raise ValueError(f"unknown {what} {name!r}; expected one of {sorted(registry)}") from None
+
+
+def payout_mode(name: str) -> PayoutMode:
+    """The registered payout mode `name` (`ValueError` if there is none)."""
+    return lookup(PAYOUT_MODES, name, "payout mode")
 
 
 def allocation_weights(

@@ -2,9 +2,12 @@
 
 The WallStreetFeds headline: each client's reward value as a percentage of an equal
 payout. A client's *reward value* is what the mechanism gave it, marked to market:
-its final portfolio (BASE + tokens at spot, or at what selling them would fetch) minus
-what it started with, plus the training costs it paid (spent, but earned first).
-Everything is in whole BASE (floats: reports only).
+its final portfolio minus what it started with, plus the training costs it paid (spent,
+but earned first), both ends marked the same way — at what selling into the pools would
+fetch (liquidation, the headline mark) and at spot (reference). The *equal payout* is
+one yardstick per run: the nominal reward budget (revenue plus emission at the genesis
+price) over the number of clients, whatever the method or mode (DESIGN.md, "Economic
+fidelity"). Everything is in whole BASE (floats: reports only).
 """
 
 from __future__ import annotations
@@ -79,32 +82,79 @@ def ground_truth(tables: Tables, manifest: dict[str, Any]) -> tuple[str, pd.Seri
     return "size", clients.set_index("client")["size"].astype(float)
 
 
-def client_rewards(tables: Tables, manifest: dict[str, Any]) -> pd.DataFrame:
-    """One row per client: reward value (spot, liquidation), % of an equal payout, shares.
+def genesis_price(manifest: dict[str, Any]) -> float:
+    """BASE per CST at genesis, `seed_base / seed_tokens` (every pool opens there)."""
+    pool = manifest.get("scenario", {}).get("market", {}).get("pool", {})
+    return float(pool.get("seed_base", 10_000.0)) / float(pool.get("seed_tokens", 10_000.0))
 
-    Columns: client, behaviour, size, reward_spot, reward_liquidation, pct_equal_spot,
-    pct_equal_liquidation, reward_share, contribution_share, participation_rate.
+
+def nominal_budget(tables: Tables, manifest: dict[str, Any]) -> float:
+    """The run's nominal reward budget, whole BASE: every round's revenue (BASE the
+    mechanism had to spend) plus every round's emission (CST) valued at the genesis price.
+
+    Read from `model.parquet`'s `revenue` and `emission` columns (what the schedules paid
+    in; 0 where a mode earns or mints nothing). It does not depend on prices, scores or the
+    contribution method, so it is the same for every method compared on one trajectory.
     """
-    final = final_agents(tables)
-    rows = final[final["kind"] == "client"].sort_values("client_index")
-    initial = rows["value_spot"] - rows["pnl"]
+    model = tables["model"]
+    return float(model["revenue"].sum()) + float(model["emission"].sum()) * genesis_price(manifest)
+
+
+def equal_payout_base(tables: Tables, manifest: dict[str, Any]) -> float:
+    """One yardstick: the nominal reward budget divided by the number of clients, whole
+    BASE (NaN without clients)."""
+    clients = tables["agents"]
+    n = int((clients.loc[clients["step"] == 0, "kind"] == "client").sum())
+    return nominal_budget(tables, manifest) / n if n else math.nan
+
+
+def client_rewards(
+    tables: Tables, manifest: dict[str, Any], equal_payout: float | None = None
+) -> pd.DataFrame:
+    """One row per client: reward value (liquidation, spot), % of an equal payout, shares.
+
+    A client's reward = value now − value at genesis + training costs paid, marked the
+    same way at both ends: `reward_liquidation` uses what selling everything into the
+    pools would fetch (the headline mark: buying one's own token cannot raise it),
+    `reward_spot` the spot price (for reference). `pct_equal_*` = 100 · reward /
+    `equal_payout_base` (default: this run's `equal_payout_base`; a comparison passes
+    its own run's, so every compared market is on one scale). `reward_share` is the
+    client's share of the positive liquidation rewards within this market.
+
+    Columns: client, behaviour, size, reward_spot, reward_liquidation, equal_payout_base,
+    pct_equal_spot, pct_equal_liquidation, reward_share, contribution_share,
+    participation_rate.
+    """
+    agents = tables["agents"]
+    clients = agents[agents["kind"] == "client"]
+    first = clients[clients["step"] == clients["step"].min()].sort_values("client_index")
+    rows = clients[clients["step"] == clients["step"].max()].sort_values("client_index")
+    start = first.set_index("client_index").reindex(rows["client_index"])
     frame = pd.DataFrame(
         {
             "client": rows["client_index"].astype(int).to_numpy(),
-            "reward_spot": (rows["pnl"] + rows["costs_paid"]).to_numpy(),
+            "reward_spot": (
+                rows["value_spot"].to_numpy()
+                - start["value_spot"].to_numpy()
+                + rows["costs_paid"].to_numpy()
+            ),
             "reward_liquidation": (
-                rows["value_liquidation"] - initial + rows["costs_paid"]
-            ).to_numpy(),
+                rows["value_liquidation"].to_numpy()
+                - start["value_liquidation"].to_numpy()
+                + rows["costs_paid"].to_numpy()
+            ),
         }
     )
     frame = _clients(manifest).merge(frame, on="client", how="right")
+    equal = equal_payout_base(tables, manifest) if equal_payout is None else equal_payout
+    frame["equal_payout_base"] = equal
     for kind in ("spot", "liquidation"):
-        mean = frame[f"reward_{kind}"].mean()
         frame[f"pct_equal_{kind}"] = (
-            100.0 * frame[f"reward_{kind}"] / mean if mean > 0 else math.nan
+            100.0 * frame[f"reward_{kind}"] / equal if equal > 0 else math.nan
         )
-    total = frame["reward_spot"].clip(lower=0.0).sum()
-    frame["reward_share"] = frame["reward_spot"].clip(lower=0.0) / total if total > 0 else 0.0
+    positive = frame["reward_liquidation"].clip(lower=0.0)
+    total = positive.sum()
+    frame["reward_share"] = positive / total if total > 0 else 0.0
     pay_by = manifest.get("scenario", {}).get("fl", {}).get("contribution", {}).get("pay_by")
     contributions = contribution_totals(tables, pay_by) if pay_by else pd.Series(dtype=float)
     contributions = contributions.reindex(frame["client"]).fillna(0.0).to_numpy()
@@ -117,36 +167,84 @@ def client_rewards(tables: Tables, manifest: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
+def _units(whole: float) -> int:
+    """Whole tokens (a float from a table) → base units, rounded to nearest."""
+    return round(whole * 10**18)
+
+
+def joint_liquidation(tables: Tables, manifest: dict[str, Any]) -> tuple[float, float]:
+    """(joint liquidation value, spot value) of every outside holding at the last step,
+    whole BASE.
+
+    Outside holdings are the CST_i every agent holds outright (not LP shares' reserves).
+    For each token its holders sell in turn, in the agents table's order, into the
+    pool's final reserves, each sale moving the pool for the next (Uniswap v2 integer
+    math, `get_amount_out`, rounded down). Unlike each holder's own liquidation value,
+    which assumes it sells first, this is what the holders would fetch together.
+    """
+    from simfl.chain import get_amount_out
+
+    final = final_agents(tables)
+    last = tables["model"].iloc[-1]
+    fee_bps = int(manifest.get("scenario", {}).get("market", {}).get("pool", {}).get("fee_bps", 30))
+    holdings = [list(h) for h in final["holdings"] if h is not None and len(h)]
+    n = max((len(h) for h in holdings), default=0)
+    joint = spot = 0.0
+    for i in range(n):
+        reserve_base = _units(float(last[f"reserve_base_{i}"]))
+        reserve_token = _units(float(last[f"reserve_token_{i}"]))
+        for held in (_units(h[i]) for h in holdings):
+            if held <= 0 or reserve_token <= 0:
+                continue
+            spot += held * float(last[f"price_{i}"]) / 10**18
+            out = get_amount_out(held, reserve_token, reserve_base, fee_bps)
+            reserve_token += held
+            reserve_base -= out
+            joint += out / 10**18
+    return joint, spot
+
+
 def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, float | str]:
-    """The numbers a sweep summary and a report headline carry, in whole BASE where money."""
+    """The numbers a sweep summary and a report headline carry, in whole BASE where money.
+
+    Rewards, their Gini, rank correlations and behaviour shares use the liquidation mark
+    (`reward_liquidation`); `*_spot` keys repeat the spot-marked ones for reference.
+    Investor and LP PnL are liquidation value now − liquidation value at genesis.
+    """
     model = tables["model"]
     rewards = client_rewards(tables, manifest)
     final = final_agents(tables)
     truth_name, truth = ground_truth(tables, manifest)
     truth = truth.reindex(rewards["client"]).fillna(0.0).to_numpy()
-    total = rewards["reward_spot"].clip(lower=0.0).sum()
+    reward = rewards["reward_liquidation"]
+    total = reward.clip(lower=0.0).sum()
     behaviours = rewards["behaviour"].fillna("honest").astype(str)
     free = behaviours.str.startswith("free_rider")
     malicious = ~free & (behaviours != "honest")
+    honest = ~free & ~malicious
 
     def share(mask: pd.Series) -> float:
-        return (
-            float(rewards.loc[mask, "reward_spot"].clip(lower=0.0).sum() / total) if total else 0.0
-        )
+        return float(reward[mask].clip(lower=0.0).sum() / total) if total else 0.0
 
     last = model.iloc[-1]
     n = len(rewards)
+    joint, outside_spot = joint_liquidation(tables, manifest)
     metrics: dict[str, float | str] = {
         "rounds": float(model["round"].max()),
         "final_accuracy": float(last["accuracy"]),
-        "gini": gini(rewards["reward_spot"]),
+        "equal_payout_base": float(rewards["equal_payout_base"].iloc[0]) if n else math.nan,
+        "gini": gini(reward),
+        "gini_spot": gini(rewards["reward_spot"]),
         "ground_truth": truth_name,
-        "spearman": _correlation("spearman", rewards["reward_spot"], truth),
-        "pearson": _correlation("pearson", rewards["reward_spot"], truth),
+        "spearman": _correlation("spearman", reward, truth),
+        "pearson": _correlation("pearson", reward, truth),
         "free_rider_reward_share": share(free),
         "malicious_reward_share": share(malicious),
-        "honest_pct_equal_min": float(rewards.loc[~free & ~malicious, "pct_equal_spot"].min())
-        if (~free & ~malicious).any()
+        "honest_pct_equal_min": float(rewards.loc[honest, "pct_equal_liquidation"].min())
+        if honest.any()
+        else math.nan,
+        "honest_pct_equal_min_spot": float(rewards.loc[honest, "pct_equal_spot"].min())
+        if honest.any()
         else math.nan,
         "participation_rate": float(rewards["participation_rate"].mean()),
         "treasury_base": float(last["treasury_base"]),
@@ -155,15 +253,23 @@ def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, floa
         "price_min": float(min(last[f"price_{i}"] for i in range(n))),
         "price_max": float(max(last[f"price_{i}"] for i in range(n))),
         "slippage_paid": float(final["slippage_paid"].sum()),
+        "joint_liquidation_base": joint,
+        "outside_tokens_spot_base": outside_spot,
+        "joint_liquidation_pct_spot": 100.0 * joint / outside_spot if outside_spot else math.nan,
     }
+    agents = tables["agents"]
+    first = agents[agents["step"] == agents["step"].min()].set_index("agent_id")
+    gain = final.set_index("agent_id")
+    gain = gain["value_liquidation"] - first["value_liquidation"].reindex(gain.index)
+    final = final.assign(gain_liquidation=gain.reindex(final["agent_id"]).to_numpy())
     investors = final[final["kind"] == "investor"]
     if len(investors):
-        metrics["investor_pnl_mean"] = float(investors["pnl"].mean())
-        for strategy, pnl in investors.groupby("strategy")["pnl"].mean().items():
+        metrics["investor_pnl_mean"] = float(investors["gain_liquidation"].mean())
+        for strategy, pnl in investors.groupby("strategy")["gain_liquidation"].mean().items():
             metrics[f"investor_pnl_{strategy}"] = float(pnl)
     lps = final[final["kind"] == "liquidity_provider"]
     metrics["lp_fees"] = float(lps["fees_earned"].sum())
     metrics["lp_impermanent_loss"] = float(lps["impermanent_loss"].sum())
     metrics["lp_net"] = metrics["lp_fees"] + metrics["lp_impermanent_loss"]
-    metrics["lp_pnl"] = float(lps["pnl"].sum())
+    metrics["lp_pnl"] = float(lps["gain_liquidation"].sum())
     return metrics

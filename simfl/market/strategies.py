@@ -10,11 +10,13 @@ the agent turns them into exact integer base units.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+
+from simfl.market.mechanism import lookup
 
 Side = Literal["buy", "sell"]
 Phase = Literal["pre_payout", "trading"]
@@ -90,17 +92,26 @@ def noise_orders(
     trade_fraction: float,
     max_position: float,
 ) -> list[Order]:
-    """A noise trader: a random token and a fair coin for the side, the same value
-    (`trade_fraction` of its budget) either way; a sell of a token it lacks is skipped.
-    No information used, and no drift: it neither pumps nor dumps on average."""
+    """A noise trader: a random token and a fair coin for the side, and the same value
+    either way — `trade_fraction` of its budget, cut to what it could do on *both* sides
+    (BASE on hand, the spot value it holds of that token, its room under `max_position`).
+
+    So in any state a buy and a sell are equally likely and equally large (at spot,
+    they move the log price by equal and opposite amounts): no information and no drift,
+    and it pays the fee both ways. A trader that holds none of the drawn token, or no
+    BASE, does not trade this turn (it can do neither side).
+    """
     n = len(view.prices)
     token = int(rng.integers(n))
-    if rng.random() < 0.5:
-        return _buy(position, view, token, trade_fraction, max_position)
+    buying = rng.random() < 0.5
     held_value = position.tokens[token] * view.prices[token]
-    if held_value <= 0:
+    room = max_position * position.budget - held_value
+    value = min(trade_fraction * position.budget, position.base, held_value, room)
+    if value <= 1e-9 * position.budget or held_value <= 0:
         return []
-    return [Order(token, "sell", min(1.0, trade_fraction * position.budget / held_value))]
+    if buying:
+        return [Order(token, "buy", value / position.budget)]
+    return [Order(token, "sell", min(1.0, value / held_value))]
 
 
 def momentum_orders(
@@ -170,22 +181,192 @@ def frontrunner_orders(
     return orders
 
 
+def mean_reversion_orders(
+    view: MarketView,
+    position: Position,
+    trade_fraction: float,
+    max_position: float,
+    lookback: int,
+    threshold: float,
+) -> list[Order]:
+    """Contrarian: expects a price to return to its recent mean. Sells a holding whose
+    spot price is more than `threshold` above the mean of its last `lookback` closes, and
+    buys the token furthest below its mean, if more than `threshold` below.
+
+    The counterpart of `momentum_orders` (same inputs, opposite bet): it buys what client
+    sales and momentum dumps push down and sells into buy-back pumps, so a scenario can
+    ask whether such liquidity damps a mechanism's price swings and who pays for it.
+    Uses only prices (no scores, no announcements).
+    """
+    deviations = []
+    for price, history in zip(view.prices, view.price_history):
+        window = history[-lookback:]
+        mean = sum(window) / len(window) if window else 0.0
+        deviations.append(price / mean - 1.0 if mean > 0 else 0.0)
+    orders = [
+        Order(i, "sell", 1.0)
+        for i, d in enumerate(deviations)
+        if d > threshold and position.tokens[i] > 0
+    ]
+    cheapest = min(range(len(deviations)), key=deviations.__getitem__)
+    if deviations[cheapest] < -threshold:
+        orders += _buy(position, view, cheapest, trade_fraction, max_position)
+    return orders
+
+
+InvestorSchedule = Literal["occasional", "before_payout"]
+Decide = Callable[[MarketView, Position, np.random.Generator, Any], list[Order]]
+
+
+@dataclass(frozen=True, slots=True)
+class InvestorStrategy:
+    """A registered investor strategy: its decision rule, the `InvestorGroup` fields it
+    reads, and when it acts.
+
+    `decide(view, position, rng, group)` returns orders. `schedule` is `occasional`
+    (acts in any trading substep with its group's `activity` chance) or `before_payout`
+    (with that chance, acts once between the announcement and the payout, then once in
+    the first trading substep).
+    """
+
+    name: str
+    decide: Decide
+    params: tuple[str, ...]
+    schedule: InvestorSchedule
+    description: str
+
+
+INVESTOR_STRATEGIES: dict[str, InvestorStrategy] = {
+    s.name: s
+    for s in (
+        InvestorStrategy(
+            "noise",
+            lambda v, p, rng, g: noise_orders(v, p, rng, g.trade_fraction, g.max_position),
+            ("trade_fraction", "max_position"),
+            "occasional",
+            "random token and side, the same value either way",
+        ),
+        InvestorStrategy(
+            "momentum",
+            lambda v, p, rng, g: momentum_orders(
+                v, p, g.trade_fraction, g.max_position, g.lookback
+            ),
+            ("trade_fraction", "max_position", "lookback"),
+            "occasional",
+            "buys the best riser, sells fallers",
+        ),
+        InvestorStrategy(
+            "value",
+            lambda v, p, rng, g: value_orders(
+                v, p, g.trade_fraction, g.max_position, g.lookback, g.threshold
+            ),
+            ("trade_fraction", "max_position", "lookback", "threshold"),
+            "occasional",
+            "contribution-informed: score share vs market share",
+        ),
+        InvestorStrategy(
+            "index",
+            lambda v, p, rng, g: index_orders(v, p, g.max_position),
+            ("max_position",),
+            "occasional",
+            "equal-weight buy and hold",
+        ),
+        InvestorStrategy(
+            "buyback_frontrunner",
+            lambda v, p, rng, g: frontrunner_orders(v, p, g.trade_fraction, g.max_position),
+            ("trade_fraction", "max_position"),
+            "before_payout",
+            "buys announced buy-backs, sells after",
+        ),
+        InvestorStrategy(
+            "mean_reversion",
+            lambda v, p, rng, g: mean_reversion_orders(
+                v, p, g.trade_fraction, g.max_position, g.lookback, g.threshold
+            ),
+            ("trade_fraction", "max_position", "lookback", "threshold"),
+            "occasional",
+            "contrarian: buys below the recent mean price, sells above",
+        ),
+    )
+}
+
+
+def investor_strategy(name: str) -> InvestorStrategy:
+    """The registered strategy `name` (`ValueError` naming the allowed ones if none)."""
+    return lookup(INVESTOR_STRATEGIES, name, "investor strategy")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientPolicy:
+    """A registered payout policy: what a client does with its own token each round.
+
+    `sell_fraction(held, price, genesis_price, settings)` is the share of its holding it
+    sells (whole-token floats; `settings` is the `market.clients` section); a policy with
+    `sells_to_fund` instead sells what its training cost needs (the agent computes that).
+    `params` are the `market.clients` fields it reads.
+    """
+
+    name: str
+    sell_fraction: Callable[[float, float, float, Any], float]
+    params: tuple[str, ...]
+    sells_to_fund: bool
+    description: str
+
+
+CLIENT_POLICIES: dict[str, ClientPolicy] = {
+    p.name: p
+    for p in (
+        ClientPolicy("hold", lambda held, price, genesis, s: 0.0, (), False, "never sells"),
+        ClientPolicy(
+            "sell_fraction",
+            lambda held, price, genesis, s: s.fraction,
+            ("fraction",),
+            False,
+            "sells `fraction` of its holding each round",
+        ),
+        ClientPolicy(
+            "sell_above_price",
+            lambda held, price, genesis, s: 1.0 if price >= s.price_threshold * genesis else 0.0,
+            ("price_threshold",),
+            False,
+            "sells everything once the price reaches `price_threshold` × genesis",
+        ),
+        ClientPolicy(
+            "sell_to_fund",
+            lambda held, price, genesis, s: 0.0,
+            (),
+            True,
+            "sells only what its training cost needs",
+        ),
+    )
+}
+
+
+def client_policy(name: str) -> ClientPolicy:
+    """The registered client policy `name` (`ValueError` naming the allowed ones if none)."""
+    return lookup(CLIENT_POLICIES, name, "client policy")
+
+
+@dataclass(frozen=True, slots=True)
+class _PolicySettings:
+    fraction: float
+    price_threshold: float
+
+
 def client_sell_fraction(
     policy: str, held: float, price: float, genesis_price: float, fraction: float, threshold: float
 ) -> float:
-    """Share of its own token a client sells this round under its payout policy.
+    """Share of its own token a client sells this round under its payout policy
+    (`CLIENT_POLICIES`; 0 when it holds nothing; an unknown policy is a `ValueError`).
 
     `hold` never sells; `sell_fraction` sells `fraction` of its holding each round;
     `sell_above_price` sells everything once the price reaches `threshold ×` genesis.
     (`sell_to_fund` sells only what its training cost needs; the agent computes that.)
     """
+    rule = client_policy(policy)
     if held <= 0:
         return 0.0
-    if policy == "sell_fraction":
-        return fraction
-    if policy == "sell_above_price":
-        return 1.0 if price >= threshold * genesis_price else 0.0
-    return 0.0
+    return rule.sell_fraction(held, price, genesis_price, _PolicySettings(fraction, threshold))
 
 
 def expected_reward(recent_payouts: Sequence[tuple[int, float]], price: float) -> float:
