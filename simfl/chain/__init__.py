@@ -1,7 +1,9 @@
 """Exact token accounting for simfl: an integer ledger and Uniswap-v2 constant-product pools.
 
 ``ledger`` (balances, journal, :func:`replay`), ``amm`` (UniswapV2Library and Pair math),
-``pool`` (the pair) and ``errors`` (its refusals). Import from here:
+``pool`` (the pair), ``interface`` (the ``Pool`` protocol every pool kind implements),
+``router`` (quotes, limits, position and liquidation values: what market code calls),
+``fees`` (exact per-LP fee accounting) and ``errors`` (the refusals). Import from here:
 ``from simfl.chain import ConstantProductPool``.
 
 Pure Python ints only; imports nothing but the stdlib and ``simfl.errors``.
@@ -16,6 +18,7 @@ from simfl.chain.amm import (
     get_amount_out,
     k_holds,
     liquidity_minted,
+    max_amount_in,
     protocol_fee_liquidity,
     quote,
 )
@@ -31,6 +34,8 @@ from simfl.chain.errors import (
     TokenNotInPool,
     ZeroAmount,
 )
+from simfl.chain.fees import FeeAccounts, allocate
+from simfl.chain.interface import Pool
 from simfl.chain.ledger import DuplicateToken, Ledger, UnknownToken, replay
 from simfl.chain.pool import ConstantProductPool
 
@@ -40,6 +45,7 @@ __all__ = [
     "MINIMUM_LIQUIDITY",
     "ConstantProductPool",
     "DuplicateToken",
+    "FeeAccounts",
     "InsufficientFirstDeposit",
     "InsufficientLiquidity",
     "InsufficientLiquidityBurned",
@@ -48,15 +54,18 @@ __all__ = [
     "InsufficientTraderBalance",
     "KInvariantFailed",
     "Ledger",
+    "Pool",
     "SlippageExceeded",
     "TokenNotInPool",
     "UnknownToken",
     "ZeroAmount",
+    "allocate",
     "amounts_burned",
     "get_amount_in",
     "get_amount_out",
     "k_holds",
     "liquidity_minted",
+    "max_amount_in",
     "protocol_fee_liquidity",
     "quote",
     "replay",

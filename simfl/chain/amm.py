@@ -115,6 +115,34 @@ def get_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee_bps: i
     return reserve_in * amount_out * BPS // ((reserve_out - amount_out) * (BPS - fee_bps)) + 1
 
 
+def max_amount_in(reserve_in: int, fee_bps: int, slippage_bps: int) -> int:
+    """Return the largest input whose output is worth at least ``(1 − s)`` of its spot value.
+
+    Selling ``a`` pays ``a·(1−f)·R_out / (R_in + a·(1−f))`` against a spot value of
+    ``a·R_out / R_in``; their ratio stays ``≥ 1 − s`` while
+    ``a ≤ R_in·(s − f) / ((1 − f)·(1 − s))`` (fee ``f``, slippage ``s``). One part in a
+    thousand is kept back for the floors of the integer math, so an order of this size
+    always meets a ``min_out`` of ``(1 − s)`` times its spot value.
+
+    Args:
+        reserve_in: Pool reserve of the input token.
+        fee_bps: Swap fee in basis points.
+        slippage_bps: Largest loss against spot, fee included, in basis points (< BPS).
+
+    Returns:
+        Base units of the input token, 0 when ``slippage_bps <= fee_bps``; rounded down
+        twice — favours the trader's limit.
+
+    >>> max_amount_in(10**6, 30, 300)
+    27890
+    """
+    s, f = slippage_bps, fee_bps
+    if s <= f or s >= BPS:
+        return 0
+    cap = reserve_in * (s - f) * BPS // ((BPS - f) * (BPS - s))
+    return cap * 999 // 1000
+
+
 # ------------------------------------------------------------------ UniswapV2Pair
 def protocol_fee_liquidity(reserve0: int, reserve1: int, k_last: int, total_supply: int) -> int:
     """Return the LP units ``Pair._mintFee`` mints to ``feeTo``: 1/6 of the growth of ``√k``.

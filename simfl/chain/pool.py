@@ -33,6 +33,7 @@ from simfl.chain.amm import (
     get_amount_in,
     get_amount_out,
     liquidity_minted,
+    max_amount_in,
     protocol_fee_liquidity,
 )
 from simfl.chain.errors import (
@@ -44,6 +45,7 @@ from simfl.chain.errors import (
     TokenNotInPool,
     ZeroAmount,
 )
+from simfl.chain.fees import FeeAccounts
 from simfl.chain.ledger import SWAP, Ledger, check_account, check_amount
 from simfl.errors import AmmError
 
@@ -81,7 +83,7 @@ class ConstantProductPool:
     """
 
     __slots__ = (
-        "_append", "_book0", "_book1", "_fee_factor", "_lp_book", "_sides", "_stats0",
+        "_append", "_book0", "_book1", "_fee_factor", "_fees", "_lp_book", "_sides", "_stats0",
         "_stats1", "address", "fee_bps", "k_last", "ledger", "lp_token", "name",
         "protocol_fee_to", "token0", "token1",
     )  # fmt: skip
@@ -125,6 +127,7 @@ class ConstantProductPool:
         self._lp_book = ledger._book(self.lp_token)
         self._append = ledger.events.append  # bound once: the swap path's journal write
         self.k_last = 0
+        self._fees = FeeAccounts(2)  # each LP's exact share of the swap fees
         # Per input token: [volume_in] (a list: cheap to bump). swap_count is read from the
         # journal instead, which saves a counter bump per swap (~5%).
         self._stats0, self._stats1 = [0], [0]
@@ -163,6 +166,61 @@ class ConstantProductPool:
         """
         fee_bps = self.fee_bps
         return {token: volume * fee_bps // BPS for token, volume in self.volume_in.items()}
+
+    def fees_total(self) -> tuple[int, int]:
+        """``(fee0, fee1)``: the fee part of every swap input so far, per token.
+
+        ``floor(volume_in·fee_bps / BPS)`` on the running total (the same as ``fees_in``),
+        so fees are exact integers that the LP holders' shares (``fees_of``) add up to.
+        The fee stays in the reserves; LP units earn it.
+        """
+        fee_bps = self.fee_bps
+        return self._stats0[0] * fee_bps // BPS, self._stats1[0] * fee_bps // BPS
+
+    def settle_fees(self) -> None:
+        """Allocate the fees earned since the last settlement to the current LP holders,
+        pro rata, exactly (:class:`~simfl.chain.fees.FeeAccounts`). The pool settles before
+        every change of LP supply; call it before reading ``fees_of``."""
+        self._fees.settle(self.fees_total(), self._lp_book)
+
+    def fees_of(self, account: str) -> tuple[int, int]:
+        """``(fee0, fee1)`` base units of swap fees earned by ``account``'s LP units up to
+        the last settlement; over every holder they sum to the settled ``fees_total``."""
+        fee0, fee1 = self._fees.of(account)
+        return fee0, fee1
+
+    def fees_settled(self) -> tuple[int, int]:
+        """``(fee0, fee1)`` already allocated to LP holders (``fees_total`` at the last
+        settlement that found holders)."""
+        fee0, fee1 = self._fees.settled
+        return fee0, fee1
+
+    # ---------------------------------------------------------------- curve (interface)
+    def amount_out(self, token_in: str, amount_in: int, reserve_in: int, reserve_out: int) -> int:
+        """What ``amount_in`` of ``token_in`` would buy at the given reserves (``get_amount_out``
+        with this pool's fee); rounded down — favours the pool."""
+        self._side(token_in)
+        return get_amount_out(amount_in, reserve_in, reserve_out, self.fee_bps)
+
+    def amount_in(self, token_out: str, amount_out: int, reserve_in: int, reserve_out: int) -> int:
+        """What must be paid to receive ``amount_out`` of ``token_out`` at the given reserves
+        (``get_amount_in``); rounded up by one — favours the pool."""
+        self._side(token_out)
+        return get_amount_in(amount_out, reserve_in, reserve_out, self.fee_bps)
+
+    def spot_out(self, token_in: str, amount_in: int, reserve_in: int, reserve_out: int) -> int:
+        """``amount_in`` of ``token_in`` at the spot price of the given reserves, no fee and
+        no impact: ``amount_in·R_out // R_in``; rounded down (0 for an empty pool)."""
+        self._side(token_in)
+        return amount_in * reserve_out // reserve_in if reserve_in else 0
+
+    def max_amount_in(
+        self, token_in: str, slippage_bps: int, reserve_in: int, reserve_out: int
+    ) -> int:
+        """Largest input of ``token_in`` that loses at most ``slippage_bps`` against spot, fee
+        included (:func:`~simfl.chain.amm.max_amount_in`); rounded down."""
+        self._side(token_in)
+        return max_amount_in(reserve_in, self.fee_bps, slippage_bps)
 
     @property
     def swap_count(self) -> int:
@@ -205,15 +263,33 @@ class ConstantProductPool:
         reserve_in, reserve_out = book_in.get(self.address, 0), book_out.get(self.address, 0)
         return get_amount_out(amount_in, reserve_in, reserve_out, self.fee_bps)
 
+    def quote_exact_out(self, token_out: str, amount_out: int) -> int:
+        """Return what ``swap_exact_out`` would charge now for ``amount_out``; changes nothing.
+
+        Returns:
+            Base units of the other token, rounded up by one — favours the pool.
+        """
+        book_out, book_in, _, _ = self._side(token_out)
+        amount_out = self._positive("amount_out", amount_out)
+        reserve_in, reserve_out = book_in.get(self.address, 0), book_out.get(self.address, 0)
+        return get_amount_in(amount_out, reserve_in, reserve_out, self.fee_bps)
+
     # ---------------------------------------------------------------- swaps
-    def swap_exact_in(self, trader: str, token_in: str, amount_in: int, min_out: int = 0) -> int:
+    def swap_exact_in(
+        self, trader: str, token_in: str, amount_in: int, min_out: int = 0, _fixed_out: int = 0
+    ) -> int:
         """Sell exactly ``amount_in`` of ``token_in`` for the other token (the hot path).
+
+        The one copy of a swap's state change: ``swap`` and ``swap_exact_out`` call it with
+        ``_fixed_out``, the amount they pay out, instead of ``get_amount_out``'s.
 
         Args:
             trader: The account paying ``amount_in`` and receiving the output.
             token_in: The token sold.
             amount_in: Base units sold (> 0).
             min_out: Refuse the swap if it would pay less than this (slippage limit).
+            _fixed_out: Internal (``swap``, ``swap_exact_out``): pay exactly this (> 0) and
+                let the K check decide; 0 computes ``get_amount_out``.
 
         Returns:
             Base units of the other token received: ``get_amount_out``, rounded down —
@@ -221,7 +297,8 @@ class ConstantProductPool:
 
         Raises:
             TokenNotInPool, ZeroAmount, InsufficientLiquidity, InsufficientOutputAmount,
-            SlippageExceeded, InsufficientTraderBalance; TypeError/ValueError for bad types.
+            SlippageExceeded, InsufficientTraderBalance, KInvariantFailed (only with
+            ``_fixed_out``); TypeError/ValueError for bad types.
         """
         try:
             side = self._sides[token_in]
@@ -242,25 +319,30 @@ class ConstantProductPool:
             reserve_in = reserve_out = 0
         if reserve_in == 0 or reserve_out == 0:
             raise InsufficientLiquidity(f"pool {self.name} is empty; add liquidity first")
-        # get_amount_out inlined. adjusted_in = (reserve_in + amount_in)·BPS - amount_in·fee_bps
-        # is also K's fee-adjusted input balance, and scaled_in = reserve_in·BPS K's right side.
+        # adjusted_in = (reserve_in + amount_in)·BPS - amount_in·fee_bps is both
+        # get_amount_out's denominator and K's fee-adjusted input balance; scaled_in =
+        # reserve_in·BPS is K's right side (get_amount_out inlined: a call costs ~10%)
         in_with_fee = amount_in * self._fee_factor
         scaled_in = reserve_in * BPS
         adjusted_in = scaled_in + in_with_fee
-        amount_out = in_with_fee * reserve_out // adjusted_in
-        if amount_out < min_out or amount_out == 0:
-            raise self._too_little_out(token_in, amount_in, amount_out, min_out, reserve_in,
-                                       reserve_out)  # fmt: skip
-        # The rest is _swap inlined (a call costs ~10% of a swap); keep the two in step.
+        if _fixed_out:
+            amount_out = _fixed_out
+        else:
+            amount_out = in_with_fee * reserve_out // adjusted_in
+            if amount_out < min_out or amount_out == 0:
+                raise self._too_little_out(token_in, amount_in, amount_out, min_out, reserve_in,
+                                           reserve_out)  # fmt: skip
         held = book_in.get(trader, 0)
         if held < amount_in:
             self._check_actor("trader", trader)
             self._require(book_in, token_in, trader, amount_in)
         balance_out = reserve_out - amount_out
+        # K: the swap is accepted because the fee-adjusted k did not fall
         if adjusted_in * balance_out < scaled_in * reserve_out:
             raise KInvariantFailed(
                 f"swap of {amount_in} {token_in} for {amount_out} would lower k at reserves "
-                f"({reserve_in}, {reserve_out})"
+                f"({reserve_in}, {reserve_out}); get_amount_out allows at most "
+                f"{get_amount_out(amount_in, reserve_in, reserve_out, self.fee_bps)}"
             )
         book_in[trader] = held - amount_in
         book_in[address] = reserve_in + amount_in
@@ -294,7 +376,7 @@ class ConstantProductPool:
                 f"buying {amount_out} {token_out} costs {amount_in} {token_in}, above "
                 f"max_in={max_in}; raise max_in or buy less"
             )
-        self._swap(self._sides[token_in], trader, amount_in, amount_out, reserve_in, reserve_out)
+        self.swap_exact_in(trader, token_in, amount_in, 0, amount_out)
         return amount_in
 
     def swap(self, trader: str, token_in: str, amount_in: int, amount_out: int) -> None:
@@ -311,44 +393,13 @@ class ConstantProductPool:
         self._check_actor("trader", trader)
         amount_in = self._positive("amount_in", amount_in)
         amount_out = self._positive("amount_out", amount_out)
-        reserve_in, reserve_out = side[0].get(self.address, 0), side[1].get(self.address, 0)
+        reserve_out = side[1].get(self.address, 0)
         if amount_out >= reserve_out:
             raise InsufficientLiquidity(
                 f"swap asks amount_out={amount_out} but reserve_out={reserve_out}; "
                 "ask for less than reserve_out"
             )
-        self._swap(side, trader, amount_in, amount_out, reserve_in, reserve_out)
-
-    def _swap(
-        self, side: Side, trader: str, amount_in: int, amount_out: int, reserve_in: int,
-        reserve_out: int,
-    ) -> None:  # fmt: skip
-        """Check the trader's balance and Uniswap's K, then move the tokens (2 "swap" legs).
-
-        K, scaled by BPS: ``(b_in·BPS - a_in·fee_bps)·b_out >= r_in·r_out·BPS`` on the
-        balances after the swap. The swap is accepted because k did not fall.
-        """
-        book_in, book_out, token_out, stats = side
-        token_in = self.token1 if token_out == self.token0 else self.token0
-        self._require(book_in, token_in, trader, amount_in)
-        balance_in = reserve_in + amount_in
-        balance_out = reserve_out - amount_out
-        fee_bps = self.fee_bps
-        if (balance_in * BPS - amount_in * fee_bps) * balance_out < reserve_in * reserve_out * BPS:
-            raise KInvariantFailed(
-                f"swap of {amount_in} in for {amount_out} out would lower k at reserves "
-                f"({reserve_in}, {reserve_out}); get_amount_out allows at most "
-                f"{get_amount_out(amount_in, reserve_in, reserve_out, fee_bps)}"
-            )
-        address = self.address
-        book_in[trader] -= amount_in
-        book_in[address] = balance_in
-        book_out[address] = balance_out
-        book_out[trader] = book_out.get(trader, 0) + amount_out
-        append = self._append
-        append((SWAP, token_in, trader, address, amount_in))
-        append((SWAP, token_out, address, trader, amount_out))
-        stats[0] += amount_in
+        self.swap_exact_in(trader, token_in, amount_in, 0, amount_out)
 
     def _too_little_out(
         self, token_in: str, amount_in: int, amount_out: int, min_out: int, r_in: int, r_out: int
@@ -443,6 +494,7 @@ class ConstantProductPool:
     ) -> None:
         """Journal the head of a mint or burn: the protocol fee (marker + mint) if any, then
         the event's own marker ``(kind, lp_token, provider, address, liquidity)``."""
+        self.settle_fees()  # fees so far belong to the holders before the change
         ledger, lp_token, address = self.ledger, self.lp_token, self.address
         fee_to = self.protocol_fee_to
         if fee_liquidity > 0 and fee_to is not None:
