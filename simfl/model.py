@@ -27,7 +27,7 @@ from simfl.errors import InvariantViolation
 from simfl.fl.results import RoundResult
 from simfl.market.agents import Federation, FLClient, Trader
 from simfl.market.investors import Investor, LiquidityProvider
-from simfl.market.mechanism import allocation_weights, scheduled_amount
+from simfl.market.mechanism import allocation_weights, payout_mode, scheduled_amount
 from simfl.market.strategies import MarketView
 from simfl.market.valuation import Valuation
 from simfl.sources import ScoreSource, make_source
@@ -164,11 +164,11 @@ class FederationMarket(mesa.Model):
             client.initial_value = genesis_values.get(client.account, self.nothing)[0]
         for outsider in (*self.investors, *self.liquidity_providers):
             outsider.initial_value = outsider.budget
-        self.frontrunners = [i for i in self.investors if i.strategy == "buyback_frontrunner"]
+        self.frontrunners = [i for i in self.investors if i.rule.schedule == "before_payout"]
         # these act once a round, in the first substep; other investors act in any
         # substep with their group's `activity` chance
         self.once_a_round = [*self.clients, *self.liquidity_providers, *self.frontrunners]
-        self.occasional = [i for i in self.investors if i.strategy != "buyback_frontrunner"]
+        self.occasional = [i for i in self.investors if i.rule.schedule == "occasional"]
         self.activity = np.array([i.group.activity for i in self.occasional], dtype=float)
         self._close_round()
         self.ledger.check_invariants()
@@ -258,12 +258,12 @@ class FederationMarket(mesa.Model):
         revenue, emission = reward.revenue, reward.emission
         self.revenue = (
             0
-            if reward.mode == "mint"
+            if not payout_mode(reward.mode).earns_revenue
             else scheduled_amount(revenue.kind, self.to_units(revenue.amount), revenue.decay, *args)
         )
         self.emission = (
             scheduled_amount(emission.kind, self.to_units(emission.amount), emission.decay, *args)
-            if reward.mode in ("mint", "hybrid")
+            if payout_mode(reward.mode).mints
             else 0
         )
         self.federation.announced = self.federation.plan_buyback(self.weights, self.revenue)

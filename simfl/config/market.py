@@ -8,6 +8,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from simfl.config.base import NonNegInt, PositiveInt, Probability, Section, TokenAmount
+from simfl.market.mechanism import PAYOUT_MODES
+from simfl.market.strategies import CLIENT_POLICIES, INVESTOR_STRATEGIES
+
+# allowed names are the registries' keys: a new entry is accepted here without an edit
+PayoutModeName = Literal[tuple(PAYOUT_MODES)]  # type: ignore[valid-type]
+ClientPolicyName = Literal[tuple(CLIENT_POLICIES)]  # type: ignore[valid-type]
+InvestorStrategyName = Literal[tuple(INVESTOR_STRATEGIES)]  # type: ignore[valid-type]
 
 
 class SyntheticScores(Section):
@@ -77,7 +84,7 @@ class Schedule(Section):
 class Reward(Section):
     """How contribution weights become payouts (DESIGN.md, 'The mechanism')."""
 
-    mode: Literal["direct", "mint", "buyback", "hybrid"] = Field(
+    mode: PayoutModeName = Field(
         "hybrid",
         description=(
             "direct (BASE to clients, the baseline) | mint (CST_i to clients) | "
@@ -124,7 +131,7 @@ class Treasury(Section):
 class Clients(Section):
     """What FL clients do with their tokens, and what taking part costs them."""
 
-    policy: Literal["hold", "sell_fraction", "sell_above_price", "sell_to_fund"] = Field(
+    policy: ClientPolicyName = Field(
         "hold",
         description=(
             "what a client does with its tokens: hold, sell_fraction, "
@@ -152,9 +159,8 @@ class Clients(Section):
 class InvestorGroup(Section):
     """A group of third-party investors sharing one strategy."""
 
-    strategy: Literal["noise", "momentum", "value", "index", "buyback_frontrunner"] = Field(
-        description="noise, momentum, value (contribution-informed), index (equal-weight buy "
-        "and hold), buyback_frontrunner (buys announced buy-backs, sells after)"
+    strategy: InvestorStrategyName = Field(
+        description="; ".join(f"{s.name}: {s.description}" for s in INVESTOR_STRATEGIES.values())
     )
     count: NonNegInt = Field(10, description="investors in the group")
     budget: TokenAmount = Field(1000.0, description="whole BASE each")

@@ -18,7 +18,7 @@ import mesa
 from simfl.chain import BPS, ConstantProductPool, get_amount_in
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
-from simfl.market.mechanism import split_amount
+from simfl.market.mechanism import payout_mode, split_amount
 
 if TYPE_CHECKING:
     from simfl.model import FederationMarket
@@ -191,7 +191,7 @@ class Federation(Reporting, mesa.Agent):
         """BASE to spend buying each CST_i back this round: the round's revenue split by
         weight (announced before the payout; the revenue arrives before it is spent).
         Rounds down (`split_amount`): the dust stays in the treasury."""
-        if self.model.reward.mode not in ("buyback", "hybrid"):
+        if not payout_mode(self.model.reward.mode).buys_back:
             return [0] * len(weights)
         return split_amount(revenue, weights)
 
@@ -205,24 +205,24 @@ class Federation(Reporting, mesa.Agent):
         """
         model = self.model
         ledger, base = model.ledger, model.base
-        mode = model.reward.mode
+        mode = payout_mode(model.reward.mode)
         if revenue:  # 0 in mint mode: it earns nothing
             ledger.mint(base, self.account, revenue)
             self.revenue_total += revenue
-        if mode == "direct":
+        if mode.pays_base:
             amounts = split_amount(min(revenue, ledger.balance(base, self.account)), weights)
             for i, amount in enumerate(amounts):
                 if amount:
                     ledger.transfer(base, self.account, model.clients[i].account, amount)
                     self.paid_base[i] += amount
                     model.clients[i].receive(amount, 0)
-        if mode in ("mint", "hybrid"):
+        if mode.mints:
             for i, amount in enumerate(split_amount(emission, weights)):
                 if amount:
                     ledger.mint(model.tokens[i], model.clients[i].account, amount)
                     self.paid_tokens[i] += amount
                     model.clients[i].receive(0, amount)
-        if mode in ("buyback", "hybrid"):
+        if mode.buys_back:
             for i, amount in enumerate(self.announced):
                 amount = min(amount, ledger.balance(base, self.account))
                 if amount:
@@ -329,7 +329,7 @@ class FLClient(Trader):
         """Apply the payout policy (the model calls it once a round, after the payout)."""
         index = self.client_index
         held = self.token_balance(index)
-        if self.settings.policy == "sell_to_fund":
+        if rules.client_policy(self.settings.policy).sells_to_fund:
             need = self.cost - self.base_balance()
             if need > 0 and held > 0:
                 self._sell_for(index, need)

@@ -45,6 +45,7 @@ class Investor(Trader):
     def __init__(self, model: FederationMarket, number: int, group: Any) -> None:
         super().__init__(model, f"investor-{number}", group.max_slippage_bps)
         self.strategy = group.strategy
+        self.rule = rules.investor_strategy(group.strategy)  # unknown name: ValueError
         self.group = group
         self.budget = model.to_units(group.budget)
 
@@ -56,31 +57,8 @@ class Investor(Trader):
         return rules.Position(base / scale, self.budget / scale, holdings)
 
     def decide(self) -> list[rules.Order]:
-        view = self.market.view
-        group = self.group
-        strategy = self.strategy
-        if strategy == "noise":
-            return rules.noise_orders(
-                view, self.position(), self.market.rng, group.trade_fraction, group.max_position
-            )
-        if strategy == "momentum":
-            return rules.momentum_orders(
-                view, self.position(), group.trade_fraction, group.max_position, group.lookback
-            )
-        if strategy == "value":
-            return rules.value_orders(
-                view,
-                self.position(),
-                group.trade_fraction,
-                group.max_position,
-                group.lookback,
-                group.threshold,
-            )
-        if strategy == "index":
-            return rules.index_orders(view, self.position(), group.max_position)
-        return rules.frontrunner_orders(
-            view, self.position(), group.trade_fraction, group.max_position
-        )
+        """Its strategy's orders now (`strategies.INVESTOR_STRATEGIES`)."""
+        return self.rule.decide(self.market.view, self.position(), self.market.rng, self.group)
 
     def execute(self, orders: list[rules.Order]) -> None:
         for order in orders:
