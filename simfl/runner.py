@@ -109,33 +109,84 @@ def ensure_folder(folder: Path, what: str = "--out") -> None:
         raise UserError(f"{what} {folder}: cannot create this folder ({err.strerror})") from None
 
 
+def mode_overrides(config: Scenario, mode: str) -> dict[str, Any]:
+    """Dotted overrides that pay by `mode` at the run's own nominal budget per round.
+
+    The run's budget is one schedule in BASE: its revenue (direct, buyback), its emission
+    at the genesis price (mint), or both (hybrid; the schema requires one kind and decay).
+    `mode` pays `base_share` of it in BASE revenue and the rest as emission at the genesis
+    price (`PAYOUT_MODES`: direct and buyback all BASE, mint all CST, hybrid half each),
+    so every mode's nominal budget — and `equal_payout_base` — is the run's.
+    """
+    from simfl.market.mechanism import payout_mode
+
+    reward, pool = config.market.reward, config.market.pool
+    genesis_price = pool.seed_base / pool.seed_tokens
+    own = payout_mode(reward.mode)
+    schedule = reward.revenue if own.earns_revenue else reward.emission
+    budget = (reward.revenue.amount if own.earns_revenue else 0.0) + (
+        reward.emission.amount * genesis_price if own.mints else 0.0
+    )
+    share = float(payout_mode(mode).base_share)
+
+    def scheduled(amount: float) -> dict[str, Any]:
+        return {"kind": schedule.kind, "amount": amount, "decay": schedule.decay}
+
+    return {
+        "market.reward.mode": mode,
+        "market.reward.revenue": scheduled(budget * share),
+        "market.reward.emission": scheduled(budget * (1.0 - share) / genesis_price),
+    }
+
+
 def compare_payouts(
     model: FederationMarket, tables: dict[str, pd.DataFrame], clients: list[dict[str, Any]]
 ) -> pd.DataFrame:
-    """Per-client rewards under each payout method of `scenario.compare`.
+    """Per-client rewards under each payout method of `compare` and each payout mode of
+    `compare_modes`, all on one yardstick.
 
-    The run's own method comes from its tables; every other method gets its own market
-    on the run's FL trajectory (replayed, so training happens once). One row per method
-    and client; see `metrics.client_rewards` for the columns.
+    The run's own method and mode come from its tables; every other method (with the
+    run's mode) and every other mode (with the run's method, at the run's nominal budget:
+    `mode_overrides`) gets its own market on the run's FL trajectory (replayed, so
+    training happens once). One row per compared market and client: `method`, `mode`,
+    `varies` (own | method | mode), the columns of `metrics.client_rewards` with
+    `pct_equal_*` against the run's own `equal_payout_base`, and
+    `market_equal_payout_base` (that market's own, equal to the run's by construction).
     """
-    from simfl.market.metrics import client_rewards
+    from simfl.market.metrics import client_rewards, equal_payout_base
     from simfl.sources import TrajectoryReplay
 
     config = model.scenario
-    own = config.fl.contribution.pay_by
+    own_method, own_mode = config.fl.contribution.pay_by, config.market.reward.mode
+    own_manifest = {"clients": clients, "scenario": config.model_dump(mode="json")}
+    yardstick = equal_payout_base(tables, own_manifest)
+    markets: list[tuple[str, str, str, dict[str, Any]]] = [(own_method, own_mode, "own", {})]
+    markets += [
+        (m, own_mode, "method", {"fl.contribution.pay_by": m})
+        for m in dict.fromkeys(config.compare)
+        if m != own_method
+    ]
+    markets += [
+        (own_method, mode, "mode", mode_overrides(config, mode))
+        for mode in dict.fromkeys(config.compare_modes)
+        if mode != own_mode
+    ]
     frames = []
-    for method in dict.fromkeys((own, *config.compare)):
-        if method == own:
-            method_tables, scenario = tables, config
+    for method, mode, varies, overrides in markets:
+        if not overrides:
+            market_tables, scenario = tables, config
         else:
-            scenario = load_scenario(config, {"fl.contribution.pay_by": method})
+            scenario = load_scenario(config, overrides)
             replay = TrajectoryReplay(
                 model.trajectory, model.source.client_sizes, model.source.behaviours
             )
-            method_tables = run_model(scenario, source=replay).tables()
+            market_tables = run_model(scenario, source=replay).tables()
         manifest = {"clients": clients, "scenario": scenario.model_dump(mode="json")}
-        frame = client_rewards(method_tables, manifest)
+        frame = client_rewards(market_tables, manifest, yardstick)
+        frame.insert(0, "varies", varies)
+        frame.insert(0, "mode", mode)
         frame.insert(0, "method", method)
+        frame["market_equal_payout_base"] = equal_payout_base(market_tables, manifest)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

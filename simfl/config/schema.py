@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from simfl.config.base import NonNegInt, Section
 from simfl.config.fl import FL
-from simfl.config.market import Market, Scores
+from simfl.config.market import Market, PayoutModeName, Scores
 from simfl.fl import settings as fls
 
 
@@ -38,6 +38,13 @@ class Scenario(Section):
             "trajectory (comparison.parquet)"
         ),
     )
+    compare_modes: tuple[PayoutModeName, ...] = Field(
+        (),
+        description=(
+            "payout modes to compare at the run's nominal budget per round: one market per "
+            "mode on the run's one FL trajectory, paid by pay_by (comparison.parquet)"
+        ),
+    )
     fl: FL = FL()
     scores: Scores = Scores()
     market: Market = Market()
@@ -65,6 +72,23 @@ class Scenario(Section):
             raise ValueError(
                 "compare: replays one FL trajectory per payout method, which participation "
                 "feedback would change: set market.clients.opt_out=false or drop compare"
+            )
+        if self.compare_modes and self.market.clients.opt_out:
+            raise ValueError(
+                "compare_modes: replays one FL trajectory per payout mode, which participation "
+                "feedback would change: set market.clients.opt_out=false or drop compare_modes"
+            )
+        reward = self.market.reward
+        same = (reward.revenue.kind, reward.revenue.decay) == (
+            reward.emission.kind,
+            reward.emission.decay,
+        )
+        if self.compare_modes and reward.mode == "hybrid" and not same:
+            raise ValueError(
+                "compare_modes: a hybrid run's budget per round is revenue + emission, one "
+                "schedule only when market.reward.revenue and .emission share kind and decay "
+                f"(got {reward.revenue.kind}/{reward.revenue.decay} and "
+                f"{reward.emission.kind}/{reward.emission.decay})"
             )
         if self.scores.source == "replay" and self.market.clients.opt_out:
             raise ValueError(
