@@ -7,13 +7,20 @@ A round, in order:
 4. every configured contribution method scores the participants;
 5. the new global model is evaluated on the server validation set.
 
-All randomness comes from the `numpy.random.Generator` given at construction; torch
-generators are seeded from it, so the same settings and seed give identical results.
+All randomness comes from the `numpy.random.Generator` given at construction, split into
+independent child streams (`Generator.spawn`): setup (data split, partition, labels, the
+initial model), client sampling, local training and behaviours, and contribution scoring.
+Adding, removing or reordering contribution methods therefore changes no training number;
+the same settings and seed give identical results.
+
+The coalition game of step 4 is the server's real game (`simfl.fl.game`): the
+aggregator's state as it was before the round is copied before the real step advances it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 from collections.abc import Collection, Iterator
 
@@ -22,6 +29,7 @@ import torch
 from torch.nn.utils import parameters_to_vector
 
 from simfl.errors import PartitionError, UserError
+from simfl.fl.aggregators import Aggregator, make_aggregator
 from simfl.fl.behaviours import SubmitContext, make_behaviour
 from simfl.fl.contribution import GAME_METHODS, ContributionScorer
 from simfl.fl.datasets import load_dataset
@@ -30,7 +38,7 @@ from simfl.fl.models import build_model
 from simfl.fl.partition import partition
 from simfl.fl.results import RoundResult
 from simfl.fl.settings import BehaviourSettings, FLSettings
-from simfl.fl.training import evaluate, local_train, make_aggregator
+from simfl.fl.training import evaluate, local_train
 
 
 def _seed(rng: np.random.Generator) -> torch.Generator:
@@ -61,12 +69,13 @@ class FederatedTraining:
 
     def __init__(self, settings: FLSettings, rng: np.random.Generator) -> None:
         self.settings = settings
-        self._rng = rng
+        setup, self._sampling_rng, self._train_rng, self._score_rng = rng.spawn(4)
         n = settings.clients
         bad = sorted(i for i in settings.behaviours if not 0 <= i < n)
         if bad:
             raise UserError(f"behaviours name client(s) {bad} but clients={n} (0..{n - 1})")
         self._scorer = ContributionScorer(settings.contribution, n)
+        rng = setup
         data = load_dataset(settings, rng)
         if data.client_of is not None:  # synthetic: its natural per-client split
             parts = [np.flatnonzero(data.client_of == k) for k in range(n)]
@@ -92,6 +101,7 @@ class FederatedTraining:
         )
         self._global = parameters_to_vector(self._model.parameters()).detach().clone()
         self._initial = self._global.clone()
+        self._validation = evaluate(self._model, self._global, self._x_val, self._y_val)
         self._aggregator = make_aggregator(settings.strategy)
         self._mu = settings.strategy.proximal_mu if settings.strategy.name == "fedprox" else 0.0
         self._game_methods = [m for m in settings.contribution.methods if m in GAME_METHODS]
@@ -106,6 +116,12 @@ class FederatedTraining:
         self.num_classes = data.num_classes
 
     @property
+    def validation(self) -> tuple[float, float]:
+        """(accuracy, mean cross-entropy) of the current global model on the server
+        validation set: before round 1, the initial model's."""
+        return self._validation
+
+    @property
     def global_params(self) -> torch.Tensor:
         """The current global model as a flat vector (a copy)."""
         return self._global.clone()
@@ -117,7 +133,8 @@ class FederatedTraining:
             return ()
         s = self.settings.sampling
         k = min(len(willing), max(s.min_clients, math.ceil(s.fraction * len(willing))))
-        return tuple(sorted(int(i) for i in self._rng.choice(willing, size=k, replace=False)))
+        chosen = self._sampling_rng.choice(willing, size=k, replace=False)
+        return tuple(sorted(int(i) for i in chosen))
 
     def run_round(self, refused: Collection[int] = ()) -> RoundResult:
         """Run the next round; clients in `refused` neither train nor score."""
@@ -130,7 +147,7 @@ class FederatedTraining:
         if any(not 0 <= i < n for i in refused_ids):
             raise UserError(f"refused clients {list(refused_ids)} outside 0..{n - 1}")
         self._round += 1
-        rnd, rng = self._round, self._rng
+        rnd, rng = self._round, self._train_rng
         participants = self.sample([i for i in range(n) if i not in set(refused_ids)])
         start = self._global
 
@@ -156,40 +173,64 @@ class FederatedTraining:
         ]
         sizes = np.array([self.client_sizes[i] for i in participants], dtype=np.float64)
 
-        # 3. aggregation
+        # 3. aggregation (the rule's pre-round state is kept for the game)
+        before = copy.deepcopy(self._aggregator)
         if participants:
             updates = torch.stack(updates_list)
             new_global = self._aggregator(start, updates, torch.from_numpy(sizes))
         else:
             updates = torch.zeros(0, start.numel())
             new_global = start
+        previous = self._validation
+        self._validation = evaluate(self._model, new_global, self._x_val, self._y_val)
 
         # 4. contribution
-        game = self._round_game(participants, updates, start) if participants else None
-        scores, evaluations = self._scorer.score(participants, sizes, updates, game, rng)
+        game = (
+            self._round_game(participants, updates, start, before, previous)
+            if participants
+            else None
+        )
+        scores, evaluations = self._scorer.score(
+            participants, sizes, updates, game, self._score_rng
+        )
 
         # 5. evaluation
         if participants:
             self._last_change = new_global - start
         self._global = new_global
-        accuracy, loss = evaluate(self._model, new_global, self._x_val, self._y_val)
+        accuracy, loss = self._validation
         return RoundResult(rnd, accuracy, loss, participants, refused_ids, scores, evaluations)
 
     def _round_game(
-        self, participants: tuple[int, ...], updates: torch.Tensor, start: torch.Tensor
+        self,
+        participants: tuple[int, ...],
+        updates: torch.Tensor,
+        start: torch.Tensor,
+        rule: Aggregator,
+        previous: tuple[float, float],
     ) -> RoundGame | None:
+        """MR: the server's real game of this round, v(∅) and v(N) taken from the reported
+        validation numbers (same code path, so Σφ is the reported gain to the last bit).
+        OR: FedAvg reconstruction from w_0 with every client's accumulated updates."""
         if not self._game_methods:
             return None
         utility = self.settings.contribution.utility
+        store: dict[int, float] = {}
         if self._accumulated is None:  # MR
-            players, base, game_updates = participants, start, updates
+            players, base, game_updates, aggregator = participants, start, updates, rule
+            pick = 0 if utility == "accuracy" else 1
+            sign = 1.0 if utility == "accuracy" else -1.0
+            store[0] = sign * previous[pick]
+            store[(1 << len(players)) - 1] = sign * self._validation[pick]
         else:  # OR: accumulated updates of every client seen so far, from w_0
             self._accumulated[list(participants)] += updates
             self._ever.update(participants)
             players = tuple(sorted(self._ever))
             base, game_updates = self._initial, self._accumulated[list(players)]
+            aggregator = None
         sizes = torch.tensor([self.client_sizes[i] for i in players], dtype=torch.float32)
         evaluator = UtilityEvaluator(
-            self._model, base, game_updates, sizes, self._x_val, self._y_val, utility
-        )
-        return RoundGame(players, {}, evaluator)
+            self._model, base, game_updates, sizes, self._x_val, self._y_val, utility,
+            aggregator=aggregator,
+        )  # fmt: skip
+        return RoundGame(players, store, evaluator)

@@ -1,8 +1,19 @@
 """A round's coalition game: v(S) for batches of coalitions, evaluated in chunks.
 
-`UtilityEvaluator` has a fast path for models whose first layer is linear (mlp, logreg:
-DESIGN.md's pre-activation trick), a generic `torch.func.vmap` path, and a one-by-one path
-kept for comparison. `RoundGame` names a round's players and holds the cached utility.
+The server's real game (DESIGN.md): v(S) is the utility on the server validation set of
+the model the server would have produced this round from S's updates alone, with its
+real aggregation rule and its state as it was before the round
+(`Aggregator.coalition_models`); v(∅) is the utility of the previous global model. So
+v(N) is the round's reported validation utility and Σ_i φ_i (exact Shapley) is the
+round's real gain, under every rule.
+
+Without an aggregator the game is FedAvg from `base` (Song et al.'s one-round
+reconstruction, used by OR mode): v(S) = u(base + Σ_{i∈S} n_i / Σ_{j∈S} n_j Δ_i).
+
+Paths: "fast" for rules linear in the updates (FedAvg, FedProx, FedAvgM) and models
+whose first layer is linear (mlp, logreg): DESIGN.md's pre-activation trick, one GEMM per
+chunk; "vmap" builds every coalition's parameter vector (any rule, any model) and runs
+`torch.func.vmap`; "loop" runs one coalition model at a time (kept for comparison).
 """
 
 from __future__ import annotations
@@ -13,10 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
-from torch.nn.utils import vector_to_parameters
 
+from simfl.fl.aggregators import Aggregator, FedAvg, coalition_weights
 from simfl.fl.models import CNN, MLP, LogReg
 from simfl.fl.shapley import CachedGame
+from simfl.fl.training import forward_logits, utilities
 
 CHUNK = 32  # coalitions per batched evaluation: ~1.5 MB buffers (measured best of 8..128)
 GENERIC_CHUNK_BYTES = 64 * 2**20  # activation budget of one vmap / loop chunk
@@ -25,8 +37,11 @@ GENERIC_CHUNK_BYTES = 64 * 2**20  # activation budget of one vmap / loop chunk
 class UtilityEvaluator:
     """Batched v(S) for one game: `__call__(masks)` returns one utility per bitmask.
 
-    `path` is "auto" (linear-first fast path for mlp/logreg, else vmap), "fast", "vmap" or
-    "loop" (one coalition model at a time).
+    `base` is the previous global model (the empty coalition's model), `updates` the
+    players' stacked updates in bit order, `sizes` their claimed sample sizes.
+    `aggregator` is the server's rule with its pre-round state (default: FedAvg). `path`
+    is "auto" (fast when the rule is linear and the model is mlp/logreg, else vmap),
+    "fast", "vmap" or "loop".
     """
 
     def __init__(
@@ -39,45 +54,47 @@ class UtilityEvaluator:
         y_val: torch.Tensor,
         utility: str = "accuracy",
         path: str = "auto",
+        aggregator: Aggregator | None = None,
     ) -> None:
         self.model, self.base, self.updates = model, base, updates
         self.sizes = sizes.to(torch.float32)
         self.x, self.y = x_val, y_val
         self.utility = utility
+        self.aggregator = FedAvg() if aggregator is None else aggregator
+        self.linear = self.aggregator.linear_form(base)
+        fast_model = isinstance(model, MLP | LogReg)
         if path == "auto":
-            path = "fast" if isinstance(model, MLP | LogReg) else "vmap"
+            path = "fast" if self.linear is not None and fast_model else "vmap"
+        if path == "fast" and (self.linear is None or not fast_model):
+            raise ValueError("the fast path needs a rule linear in the updates and mlp/logreg")
         self.path = path
         self.n_players = updates.shape[0]
         if path == "fast":
             self._prepare_fast()
 
-    # -- weights
-    def weights(self, masks: np.ndarray) -> torch.Tensor:
-        """(k x m) FedAvg weights a_i(S); the empty coalition's row is all zeros."""
+    def members(self, masks: np.ndarray) -> torch.Tensor:
+        """(k x m) bool: bit i of each mask."""
         bits = (masks[:, None] >> np.arange(self.n_players)) & 1
-        w = torch.from_numpy(bits.astype(np.float32)) * self.sizes
-        total = w.sum(dim=1, keepdim=True)
-        return w / torch.where(total > 0, total, torch.ones_like(total))
+        return torch.from_numpy(bits.astype(bool))
 
-    def _score(self, logits: torch.Tensor) -> torch.Tensor:
-        """(k x C x V) logits -> k utilities (accuracy, or mean log-likelihood = -CE).
+    def weights(self, masks: np.ndarray) -> torch.Tensor:
+        """(k x m) FedAvg weights a_i(S) by claimed size; the empty coalition's row is 0."""
+        return coalition_weights(self.members(masks), self.sizes)
 
-        A sample counts as correct when its label's logit is the largest (ties count as
-        correct; argmax would pick the first of the tied classes)."""
-        picked = logits.gather(1, self.y.view(1, 1, -1).expand(logits.shape[0], 1, -1))
-        picked = picked.squeeze(1)
-        if self.utility == "accuracy":
-            return (picked >= logits.amax(dim=1)).to(torch.float64).mean(dim=-1)
-        return (picked - logits.logsumexp(dim=1)).to(torch.float64).mean(dim=-1)
+    def value_of(self, params: torch.Tensor) -> float:
+        """The utility of one model given as a flat vector (the reported numbers' path)."""
+        return float(utilities(forward_logits(self.model, params, self.x), self.y, self.utility)[0])
 
-    # -- fast path: first layer linear
+    # -- fast path: rule linear in the updates, first layer linear
     def _prepare_fast(self) -> None:
-        # Layout (hidden x V): the per-coalition second layer is then a (C x h)(h x V) bmm,
-        # and the logits come out (k, C, V), which `_score` reduces along dim 1.
+        # Coalition model = offset + scale · a(S) @ U. Layout (hidden x V): the
+        # per-coalition second layer is then a (C x h)(h x V) bmm, and the logits come out
+        # (k, C, V), which `utilities` reduces along dim 1.
+        offset, self.scale = self.linear
         x = self.x.flatten(1)
         shapes = [p.shape for p in self.model.parameters()]
         splits = [int(np.prod(s)) for s in shapes]
-        base = list(torch.split(self.base, splits))
+        base = list(torch.split(offset, splits))
         upd = list(torch.split(self.updates, splits, dim=1))
         m = self.n_players
         w1, b1 = base[0].view(shapes[0]), base[1]
@@ -91,8 +108,9 @@ class UtilityEvaluator:
         else:
             self.w2 = None
 
-    def _fast_chunk(self, a: torch.Tensor) -> torch.Tensor:
+    def _fast_chunk(self, masks: np.ndarray) -> torch.Tensor:
         """(k, C, V) logits of k coalitions: one GEMM for the hidden pre-activations."""
+        a = self.scale * self.weights(masks)
         k = a.shape[0]
         pre = (a @ self.pre_clients).view(k, *self.hidden_shape)
         pre += self.pre_base  # in place: chunk-sized buffers stay in cache
@@ -103,9 +121,16 @@ class UtilityEvaluator:
         b2 = self.b2 + a @ self.d_b2
         return torch.baddbmm(b2[:, :, None], w2, pre.relu_())
 
-    # -- generic paths
-    def _vmap_chunk(self, a: torch.Tensor) -> torch.Tensor:
-        flat = self.base + a @ self.updates
+    # -- generic paths: explicit coalition parameter vectors
+    def coalition_models(self, masks: np.ndarray) -> torch.Tensor:
+        """(k x P) the model the server would have produced from each coalition (masks
+        non-zero); the aggregator's state is not touched."""
+        return self.aggregator.coalition_models(
+            self.base, self.updates, self.sizes, self.members(masks)
+        )
+
+    def _vmap_chunk(self, masks: np.ndarray) -> torch.Tensor:
+        flat = self.coalition_models(masks)
         names = [name for name, _ in self.model.named_parameters()]
         shapes = [p.shape for p in self.model.parameters()]
         splits = [int(np.prod(s)) for s in shapes]
@@ -117,12 +142,9 @@ class UtilityEvaluator:
 
         return vmap(forward)(flat).transpose(1, 2)
 
-    def _loop_chunk(self, a: torch.Tensor) -> torch.Tensor:
-        out = []
-        for row in a:
-            vector_to_parameters(self.base + row @ self.updates, self.model.parameters())
-            out.append(self.model(self.x).T)
-        return torch.stack(out)
+    def _loop_chunk(self, masks: np.ndarray) -> torch.Tensor:
+        flat = self.coalition_models(masks)
+        return torch.cat([forward_logits(self.model, row, self.x) for row in flat])
 
     def _generic_chunk(self) -> int:
         """Coalitions per vmap chunk: at most 16, fewer when the first conv layer's
@@ -135,13 +157,19 @@ class UtilityEvaluator:
 
     @torch.no_grad()
     def __call__(self, masks: np.ndarray) -> np.ndarray:
+        """v(S) per mask; the empty coalition is the previous global model `base`."""
         step = {"fast": self._fast_chunk, "vmap": self._vmap_chunk, "loop": self._loop_chunk}
         run = step[self.path]
         chunk = CHUNK if self.path == "fast" else self._generic_chunk()
+        masks = np.asarray(masks, dtype=np.int64)
         out = np.empty(len(masks))
-        for start in range(0, len(masks), chunk):
-            part = masks[start : start + chunk]
-            out[start : start + len(part)] = self._score(run(self.weights(part))).numpy()
+        empty = masks == 0
+        if empty.any():
+            out[empty] = self.value_of(self.base)
+        todo = np.flatnonzero(~empty)
+        for start in range(0, len(todo), chunk):
+            rows = todo[start : start + chunk]
+            out[rows] = utilities(run(masks[rows]), self.y, self.utility).numpy()
         return out
 
 

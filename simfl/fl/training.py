@@ -1,22 +1,18 @@
-"""Local training and server aggregation on flat parameter vectors.
+"""Local training and evaluation on flat parameter vectors.
 
 A client update is `Δ = w_local - w_global` as one flat float32 vector
 (`torch.nn.utils.parameters_to_vector` order); a round's updates are stacked in one
-(clients x parameters) tensor. Aggregators map (global vector, stacked updates, sample
-sizes) to the next global vector; the stateful ones (FedAvgM, FedAdam) keep their server
-optimiser state between rounds.
+(clients x parameters) tensor for the server rules of `simfl.fl.aggregators`.
 """
 
 from __future__ import annotations
-
-from typing import Protocol
 
 import torch
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from simfl.errors import UserError
-from simfl.fl.settings import LocalSettings, StrategySettings
+from simfl.fl.settings import LocalSettings
 
 
 def local_train(
@@ -62,124 +58,33 @@ def local_train(
         return parameters_to_vector(params) - global_params
 
 
-def fedavg_weights(sizes: torch.Tensor) -> torch.Tensor:
-    """Sample-size weights n_i / Σ n_j (float32)."""
-    sizes = sizes.to(torch.float32)
-    return sizes / sizes.sum()
+def utilities(logits: torch.Tensor, y: torch.Tensor, utility: str) -> torch.Tensor:
+    """Utility of each of k models from their (k x C x V) validation logits, float64.
 
-
-class Aggregator(Protocol):
-    """Server step: next global vector from the round's stacked updates (m x P), m >= 1."""
-
-    def __call__(
-        self, global_params: torch.Tensor, updates: torch.Tensor, sizes: torch.Tensor
-    ) -> torch.Tensor: ...
-
-
-def fedavg(global_params: torch.Tensor, updates: torch.Tensor, sizes: torch.Tensor):
-    """FedAvg (McMahan et al. 2017): w + Σ (n_i / Σ n) Δ_i."""
-    return global_params + fedavg_weights(sizes) @ updates
-
-
-class FedAvgM:
-    """FedAvg with server momentum (Hsu et al. 2019): v = β v + Δ_avg; w += η v."""
-
-    def __init__(self, server_lr: float, momentum: float) -> None:
-        self.server_lr, self.momentum = server_lr, momentum
-        self.velocity: torch.Tensor | None = None
-
-    def __call__(self, global_params, updates, sizes):
-        delta = fedavg_weights(sizes) @ updates
-        self.velocity = delta if self.velocity is None else self.momentum * self.velocity + delta
-        return global_params + self.server_lr * self.velocity
-
-
-class FedAdam:
-    """FedAdam (Reddi et al. 2021): Adam on the pseudo-gradient Δ_avg, no bias correction:
-    m = β1 m + (1-β1) Δ; v = β2 v + (1-β2) Δ²; w += η m / (sqrt(v) + τ)."""
-
-    def __init__(self, server_lr: float, beta1: float, beta2: float, tau: float) -> None:
-        self.server_lr, self.beta1, self.beta2, self.tau = server_lr, beta1, beta2, tau
-        self.m: torch.Tensor | None = None
-        self.v: torch.Tensor | None = None
-
-    def __call__(self, global_params, updates, sizes):
-        delta = fedavg_weights(sizes) @ updates
-        if self.m is None or self.v is None:
-            self.m, self.v = torch.zeros_like(delta), torch.zeros_like(delta)
-        self.m = self.beta1 * self.m + (1 - self.beta1) * delta
-        self.v = self.beta2 * self.v + (1 - self.beta2) * delta * delta
-        return global_params + self.server_lr * self.m / (self.v.sqrt() + self.tau)
-
-
-def median(global_params, updates, sizes):
-    """Coordinate-wise median of the updates, unweighted (Yin et al. 2018); even counts
-    average the two middle values."""
-    ordered = updates.sort(dim=0).values
-    m = updates.shape[0]
-    return global_params + 0.5 * (ordered[(m - 1) // 2] + ordered[m // 2])
-
-
-class TrimmedMean:
-    """Coordinate-wise mean after cutting floor(fraction x m) values at each end (Yin et al.
-    2018); unweighted. If that would cut everything, the median-most value(s) remain."""
-
-    def __init__(self, fraction: float) -> None:
-        self.fraction = fraction
-
-    def __call__(self, global_params, updates, sizes):
-        m = updates.shape[0]
-        cut = min(int(self.fraction * m), (m - 1) // 2)
-        ordered = updates.sort(dim=0).values
-        return global_params + ordered[cut : m - cut].mean(dim=0)
-
-
-class Krum:
-    """Krum (Blanchard et al. 2017): keep the one update whose summed squared distance to its
-    m - f - 2 nearest others is smallest (at least 1 neighbour, at most m - 1)."""
-
-    def __init__(self, byzantine: int) -> None:
-        self.byzantine = byzantine
-
-    def __call__(self, global_params, updates, sizes):
-        m = updates.shape[0]
-        if m == 1:
-            return global_params + updates[0]
-        neighbours = min(max(m - self.byzantine - 2, 1), m - 1)
-        dist = torch.cdist(updates, updates) ** 2
-        dist.fill_diagonal_(float("inf"))
-        scores = dist.topk(neighbours, dim=1, largest=False).values.sum(dim=1)
-        return global_params + updates[int(scores.argmin())]
-
-
-def make_aggregator(strategy: StrategySettings) -> Aggregator:
-    """The server step for `strategy.name` (FedProx aggregates like FedAvg)."""
-    name = strategy.name
-    if name in ("fedavg", "fedprox"):
-        return fedavg
-    if name == "fedavgm":
-        return FedAvgM(strategy.server_lr, strategy.server_momentum)
-    if name == "fedadam":
-        return FedAdam(strategy.server_lr, strategy.beta1, strategy.beta2, strategy.tau)
-    if name == "median":
-        return median
-    if name == "trimmed_mean":
-        if not 0 <= strategy.trim_fraction < 0.5:
-            raise UserError(f"trim_fraction={strategy.trim_fraction} must be in [0, 0.5)")
-        return TrimmedMean(strategy.trim_fraction)
-    if name == "krum":
-        return Krum(strategy.krum_byzantine)
-    raise UserError(
-        f"unknown strategy {name!r}; expected fedavg, fedprox, fedavgm, fedadam, median, "
-        "trimmed_mean or krum"
-    )
+    "accuracy": the share of samples whose argmax class (the first of tied classes) is the
+    label; "neg_loss": the mean log-likelihood of the labels, i.e. minus the mean
+    cross-entropy (per-sample values in float32, averaged in float64). The game and the
+    reported validation numbers both come from here, so v(N) is the reported accuracy.
+    """
+    if utility == "accuracy":
+        correct = logits.argmax(dim=1) == y[None]
+        return correct.to(torch.float64).mean(dim=-1)
+    picked = logits.gather(1, y.view(1, 1, -1).expand(logits.shape[0], 1, -1)).squeeze(1)
+    return (picked - logits.logsumexp(dim=1)).to(torch.float64).mean(dim=-1)
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, params: torch.Tensor, x: torch.Tensor, y: torch.Tensor):
-    """(accuracy, mean cross-entropy) of `params` on (x, y)."""
+def forward_logits(model: nn.Module, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """(1 x C x V) logits of the model with flat parameters `params` on x."""
     vector_to_parameters(params, model.parameters())
-    logits = model(x)
-    loss = nn.functional.cross_entropy(logits, y).item()
-    accuracy = (logits.argmax(dim=1) == y).to(torch.float32).mean().item()
+    return model(x).T[None]
+
+
+def evaluate(
+    model: nn.Module, params: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of `params` on (x, y), as `utilities` computes them."""
+    logits = forward_logits(model, params, x)
+    accuracy = float(utilities(logits, y, "accuracy")[0])
+    loss = -float(utilities(logits, y, "neg_loss")[0])
     return accuracy, loss

@@ -2,9 +2,12 @@
 
 import torch
 
+from simfl.fl.aggregators import FedAvg, Krum, Median, TrimmedMean, make_aggregator
 from simfl.fl.models import build_model
 from simfl.fl.settings import LocalSettings, StrategySettings
-from simfl.fl.training import Krum, TrimmedMean, fedavg, local_train, make_aggregator, median
+from simfl.fl.training import local_train
+
+fedavg, median = FedAvg(), Median()
 
 G = torch.zeros(3)
 

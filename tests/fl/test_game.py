@@ -1,0 +1,230 @@
+"""The server's real game: coalition models follow the server's rule and pre-round state,
+and exact Shapley shares out exactly the gain the reported validation accuracy made."""
+
+import copy
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from simfl.fl.aggregators import FedAdam, FedAvg, FedAvgM, Krum, Median, TrimmedMean
+from simfl.fl.engine import FederatedTraining
+from simfl.fl.game import UtilityEvaluator
+from simfl.fl.models import build_model
+from simfl.fl.settings import (
+    ContributionSettings,
+    FLSettings,
+    LocalSettings,
+    PartitionSettings,
+    StrategySettings,
+)
+from simfl.fl.shapley import CachedGame, exact_from_game
+from simfl.fl.training import evaluate
+
+M, P = 5, 7
+SIZES = np.array([400.0, 50.0, 120.0, 10.0, 230.0])  # clearly unequal
+
+
+def _updates(seed: int = 0) -> np.ndarray:
+    """Asymmetric updates: distinct scales per client, one large outlier."""
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=(M, P)) * np.array([1.0, 0.3, 2.0, 0.7, 1.4])[:, None]
+    u[3] += 9.0  # an outlier client
+    return u.astype(np.float32).astype(np.float64)
+
+
+def _subsets():
+    for r in range(1, M + 1):
+        yield from itertools.combinations(range(M), r)
+
+
+# ---- independent references, in float64 numpy loops ------------------------------------
+
+
+def ref_fedavg(w, u, n, s):
+    a = n[list(s)] / n[list(s)].sum()
+    return w + a @ u[list(s)]
+
+
+def ref_fedavgm(w, u, n, s, velocity, lr, beta):
+    return w + lr * (beta * velocity + (ref_fedavg(0 * w, u, n, s)))
+
+
+def ref_fedadam(w, u, n, s, m, v, lr, b1, b2, tau):
+    d = ref_fedavg(0 * w, u, n, s)
+    m2, v2 = b1 * m + (1 - b1) * d, b2 * v + (1 - b2) * d * d
+    return w + lr * m2 / (np.sqrt(v2) + tau)
+
+
+def ref_median(w, u, n, s):
+    return w + np.median(u[list(s)], axis=0)
+
+
+def ref_trimmed(w, u, n, s, fraction):
+    return w + stats.trim_mean(u[list(s)], fraction, axis=0)
+
+
+def ref_krum(w, u, n, s, f):
+    s = list(s)
+    if len(s) == 1:
+        return w + u[s[0]]
+    k = min(max(len(s) - f - 2, 1), len(s) - 1)
+    best, best_score = None, np.inf
+    for i in s:
+        d = sorted(float(((u[i] - u[j]) ** 2).sum()) for j in s if j != i)
+        score = sum(d[:k])
+        if score < best_score:  # strict: ties keep the lowest index
+            best, best_score = i, score
+    return w + u[best]
+
+
+def _check(agg, ref, w, u):
+    members = torch.tensor([[i in s for i in range(M)] for s in _subsets()])
+    state = copy.deepcopy(vars(agg))
+    got = agg.coalition_models(
+        torch.tensor(w, dtype=torch.float32),
+        torch.tensor(u, dtype=torch.float32),
+        torch.tensor(SIZES),
+        members,
+    ).double()
+    for row, s in zip(got, _subsets()):
+        np.testing.assert_allclose(row.numpy(), ref(s), rtol=2e-5, atol=2e-5, err_msg=str(s))
+    after = vars(agg)
+    assert all(
+        (a is None and b is None) or torch.equal(a, b)
+        if isinstance(a, torch.Tensor | None)
+        else a == b
+        for a, b in zip(state.values(), after.values())
+    ), "evaluating coalitions must not touch the server's state"
+
+
+W = np.linspace(-1.0, 1.0, P)
+
+
+def test_fedavg_coalitions_weight_by_claimed_size():
+    u = _updates()
+    _check(FedAvg(), lambda s: ref_fedavg(W, u, SIZES, s), W, u)
+    # hand check of one pair: sizes 400 and 50 weigh 8/9 and 1/9, not 1/2 each
+    got = FedAvg().coalition_models(
+        torch.zeros(1), torch.tensor([[9.0], [0.0]]), torch.tensor([400.0, 50.0]),
+        torch.tensor([[True, True]]),
+    )  # fmt: skip
+    assert float(got[0, 0]) == pytest.approx(8.0)
+
+
+def test_fedavgm_coalitions_carry_the_pre_round_velocity():
+    u, first = _updates(1), _updates(2)
+    agg = FedAvgM(server_lr=0.7, momentum=0.6)
+    agg(torch.zeros(P), torch.tensor(first, dtype=torch.float32), torch.tensor(SIZES))
+    velocity = ref_fedavg(0 * W, first, SIZES, range(M))
+    _check(agg, lambda s: ref_fedavgm(W, u, SIZES, s, velocity, 0.7, 0.6), W, u)
+
+
+def test_fedadam_coalitions_use_the_pre_round_moments():
+    u, first = _updates(3), _updates(4)
+    agg = FedAdam(server_lr=0.05, beta1=0.8, beta2=0.95, tau=0.01)
+    agg(torch.zeros(P), torch.tensor(first, dtype=torch.float32), torch.tensor(SIZES))
+    d0 = ref_fedavg(0 * W, first, SIZES, range(M))
+    m, v = 0.2 * d0, 0.05 * d0 * d0
+    _check(agg, lambda s: ref_fedadam(W, u, SIZES, s, m, v, 0.05, 0.8, 0.95, 0.01), W, u)
+
+
+def test_median_coalitions_average_the_two_middle_values():
+    u = _updates(5)
+    _check(Median(), lambda s: ref_median(W, u, SIZES, s), W, u)
+    # by hand: {1, 2, 10, 4} -> (2 + 4) / 2 = 3 (not the upper median 4 nor the lower 2)
+    got = Median()(torch.zeros(1), torch.tensor([[1.0], [2.0], [10.0], [4.0]]), torch.ones(4))
+    assert float(got[0]) == 3.0
+
+
+def test_trimmed_mean_coalitions_cut_per_coalition_size():
+    u = _updates(6)
+    _check(TrimmedMean(0.25), lambda s: ref_trimmed(W, u, SIZES, s, 0.25), W, u)
+    # by hand: 4 values, cut 1 at each end: {1, 2, 10, 4} -> (2 + 4) / 2 = 3
+    got = TrimmedMean(0.25)(
+        torch.zeros(1), torch.tensor([[1.0], [2.0], [10.0], [4.0]]), torch.ones(4)
+    )
+    assert float(got[0]) == 3.0
+
+
+def test_krum_coalitions_pick_the_most_central_member():
+    u = _updates(7)
+    _check(Krum(1), lambda s: ref_krum(W, u, SIZES, s, 1), W, u)
+
+
+def test_the_game_weights_coalitions_by_claimed_size():
+    """v({0, 1}) is the utility of w + (300 Δ0 + 100 Δ1) / 400, computed independently."""
+    gen = torch.Generator().manual_seed(0)
+    model = build_model("mlp", (64,), 10, 8, gen)
+    base = torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone()
+    updates = torch.randn(3, base.numel(), generator=gen) * torch.tensor([[0.5], [2.0], [1.0]])
+    x, y = torch.rand(50, 64, generator=gen), torch.randint(0, 10, (50,), generator=gen)
+    sizes = torch.tensor([300.0, 100.0, 20.0])
+    want = -evaluate(model, base + 0.75 * updates[0] + 0.25 * updates[1], x, y)[1]
+    equal = -evaluate(model, base + 0.5 * updates[0] + 0.5 * updates[1], x, y)[1]
+    for path in ("fast", "vmap", "loop"):
+        ev = UtilityEvaluator(model, base, updates, sizes, x, y, "neg_loss", path)
+        got = ev(np.array([0b011]))[0]
+        assert got == pytest.approx(want, abs=1e-5) and abs(got - equal) > 1e-3, path
+
+
+def _digits(strategy: StrategySettings, rounds: int):
+    s = FLSettings(
+        clients=5,
+        partition=PartitionSettings(kind="linear"),  # clearly unequal sizes
+        local=LocalSettings(epochs=1, lr=0.1),
+        strategy=strategy,
+        contribution=ContributionSettings(methods=("exact_shapley",), pay_by="exact_shapley"),
+    )
+    fl = FederatedTraining(s, np.random.default_rng(3))
+    before = fl.validation[0]
+    results = []
+    for _ in range(rounds):
+        r = fl.run_round()
+        results.append((r, r.accuracy - before))
+        before = r.accuracy
+    return fl, results
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        StrategySettings(name="fedavg"),
+        StrategySettings(name="fedavgm", server_lr=1.0, server_momentum=0.9),
+        StrategySettings(name="fedadam", server_lr=0.03),
+        StrategySettings(name="median"),
+        StrategySettings(name="trimmed_mean", trim_fraction=0.2),
+        StrategySettings(name="krum"),
+    ],
+    ids=lambda s: s.name,
+)
+def test_exact_shapley_sums_to_the_reported_validation_gain(strategy):
+    fl, results = _digits(strategy, 3)
+    assert len(set(fl.client_sizes)) == 5
+    for r, gain in results:
+        assert sum(r.scores["exact_shapley"]) == pytest.approx(gain, abs=1e-9), r.round
+
+
+@pytest.mark.parametrize("name", ["fedavgm", "fedadam", "median", "krum"])
+def test_the_games_own_full_coalition_is_the_real_next_model(name):
+    """Unseeded: the batched game's v(N) (any path) is the reported accuracy."""
+    s = FLSettings(clients=4, strategy=StrategySettings(name=name, server_lr=0.5))
+    fl = FederatedTraining(s, np.random.default_rng(5))
+    fl.run_round()
+    rule = copy.deepcopy(fl._aggregator)
+    start = fl.global_params
+    gen = torch.Generator().manual_seed(1)
+    updates = torch.randn(4, start.numel(), generator=gen) * 0.05
+    sizes = torch.tensor([float(n) for n in fl.client_sizes])
+    ev = UtilityEvaluator(
+        fl._model, start, updates, sizes, fl._x_val, fl._y_val, "neg_loss", aggregator=rule
+    )
+    values = exact_from_game(CachedGame(4, ev))
+    real = rule(start, updates, sizes)
+    want = (
+        -evaluate(fl._model, real, fl._x_val, fl._y_val)[1]
+        + evaluate(fl._model, start, fl._x_val, fl._y_val)[1]
+    )
+    assert values.sum() == pytest.approx(want, abs=1e-5)
