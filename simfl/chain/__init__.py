@@ -1,7 +1,8 @@
 """Exact token accounting for simfl: an integer ledger and Uniswap-v2 constant-product pools.
 
 ``ledger`` (balances, journal, :func:`replay`), ``amm`` (UniswapV2Library and Pair math),
-``pool`` (the pair), ``interface`` (the ``Pool`` protocol every pool kind implements),
+``pool`` (the pair), ``weighted`` and ``weighted_math`` (a Balancer-style weighted pool),
+``interface`` (the ``Pool`` protocol every pool kind implements),
 ``router`` (quotes, limits, position and liquidation values: what market code calls),
 ``fees`` (exact per-LP fee accounting) and ``errors`` (the refusals). Import from here:
 ``from simfl.chain import ConstantProductPool``.
@@ -38,6 +39,8 @@ from simfl.chain.fees import FeeAccounts, allocate
 from simfl.chain.interface import Pool
 from simfl.chain.ledger import DuplicateToken, Ledger, UnknownToken, replay
 from simfl.chain.pool import ConstantProductPool
+from simfl.chain.weighted import WeightedPool
+from simfl.chain.weighted_math import MaxRatioExceeded, genesis_token_amount
 
 __all__ = [
     "BPS",
@@ -54,13 +57,16 @@ __all__ = [
     "InsufficientTraderBalance",
     "KInvariantFailed",
     "Ledger",
+    "MaxRatioExceeded",
     "Pool",
     "SlippageExceeded",
     "TokenNotInPool",
     "UnknownToken",
+    "WeightedPool",
     "ZeroAmount",
     "allocate",
     "amounts_burned",
+    "genesis_token_amount",
     "get_amount_in",
     "get_amount_out",
     "k_holds",

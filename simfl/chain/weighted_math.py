@@ -27,9 +27,10 @@ the real formula, and at 50/50 it is Uniswap's ``get_amount_out`` to the last un
 from __future__ import annotations
 
 from fractions import Fraction
-from math import exp, gcd, isqrt, log
+from math import exp, expm1, gcd, isqrt, log, log1p
 
 from simfl.chain.amm import BPS
+from simfl.chain.amm import max_amount_in as amm_max_amount_in
 from simfl.chain.errors import InsufficientLiquidity, ZeroAmount
 
 ONE = 10**18  # weights and ratios: 18-decimal fixed point, Balancer's FixedPoint.ONE
@@ -224,7 +225,7 @@ def invariant_holds(
 # ------------------------------------------------------------------ swaps
 def calc_out_given_in(
     balance_in: int, weight_in: int, balance_out: int, weight_out: int,
-    amount_in: int, fee_bps: int = 30,
+    amount_in: int, fee_bps: int = 30, max_in_ratio: int | None = MAX_IN_RATIO,
 ) -> int:  # fmt: skip
     """Return what selling ``amount_in`` pays: ``B_out·(1 - (D/N)^(w_in/w_out))``.
 
@@ -238,8 +239,9 @@ def calc_out_given_in(
         weight_in: Its normalised weight (18 decimals).
         balance_out: Pool balance of the output token (> 0).
         weight_out: Its weight; ``weight_in + weight_out == ONE``.
-        amount_in: Base units sold (> 0, <= 30 % of ``balance_in``).
+        amount_in: Base units sold (> 0, <= ``max_in_ratio`` of ``balance_in``).
         fee_bps: Swap fee in basis points.
+        max_in_ratio: Balancer's guard, 18 decimals (30 %); ``None`` for none (valuation).
 
     Returns:
         Base units of the output token, rounded down — favours the pool: the exact floor
@@ -248,7 +250,7 @@ def calc_out_given_in(
         exact value lies within about 1e-52 relative above an integer).
 
     Raises:
-        ZeroAmount, InsufficientLiquidity, MaxRatioExceeded.
+        ZeroAmount, InsufficientLiquidity (a balance is 0), MaxRatioExceeded.
 
     >>> calc_out_given_in(10**21, 8 * 10**17, 10**21, 2 * 10**17, 10**18, fee_bps=0)
     3990019965055916119
@@ -256,10 +258,11 @@ def calc_out_given_in(
     if amount_in <= 0:
         raise ZeroAmount(f"calc_out_given_in needs amount_in > 0, got {amount_in}")
     _check_balances(balance_in, balance_out)
-    if amount_in * ONE > balance_in * MAX_IN_RATIO:
+    if max_in_ratio is not None and amount_in * ONE > balance_in * max_in_ratio:
         raise MaxRatioExceeded(
-            f"swap pays in amount_in={amount_in} but at most 30% of balance_in={balance_in} "
-            f"({balance_in * MAX_IN_RATIO // ONE}) is allowed; sell less or split the trade"
+            f"swap pays in amount_in={amount_in} but at most {max_in_ratio / ONE:.0%} of "
+            f"balance_in={balance_in} ({balance_in * max_in_ratio // ONE}) is allowed; sell "
+            "less or split the trade"
         )
     scaled_in = balance_in * BPS
     adjusted_in = scaled_in + amount_in * (BPS - fee_bps)
@@ -276,7 +279,7 @@ def calc_out_given_in(
 
 def calc_in_given_out(
     balance_in: int, weight_in: int, balance_out: int, weight_out: int,
-    amount_out: int, fee_bps: int = 30,
+    amount_out: int, fee_bps: int = 30, max_out_ratio: int | None = MAX_OUT_RATIO,
 ) -> int:  # fmt: skip
     """Return what buying ``amount_out`` costs: ``D/f·((B_out/b)^(w_out/w_in) - 1)``.
 
@@ -289,8 +292,9 @@ def calc_in_given_out(
         weight_in: Its normalised weight (18 decimals).
         balance_out: Pool balance of the output token (> 0).
         weight_out: Its weight; ``weight_in + weight_out == ONE``.
-        amount_out: Base units wanted (> 0, <= 30 % of ``balance_out``).
+        amount_out: Base units wanted (> 0, <= ``max_out_ratio`` of ``balance_out``).
         fee_bps: Swap fee in basis points.
+        max_out_ratio: Balancer's guard, 18 decimals (30 %); ``None`` for none (valuation).
 
     Returns:
         Base units of the input token (>= 1), rounded up — favours the pool: the exact
@@ -299,7 +303,8 @@ def calc_in_given_out(
         the ceiling of an upper bound.
 
     Raises:
-        ZeroAmount, InsufficientLiquidity, MaxRatioExceeded.
+        ZeroAmount, InsufficientLiquidity (a balance is 0 or ``amount_out >= balance_out``),
+        MaxRatioExceeded.
 
     >>> calc_in_given_out(10**21, 8 * 10**17, 10**21, 2 * 10**17, 10**18, fee_bps=0)
     250156367282795848
@@ -307,10 +312,16 @@ def calc_in_given_out(
     if amount_out <= 0:
         raise ZeroAmount(f"calc_in_given_out needs amount_out > 0, got {amount_out}")
     _check_balances(balance_in, balance_out)
-    if amount_out * ONE > balance_out * MAX_OUT_RATIO:
+    if amount_out >= balance_out:
+        raise InsufficientLiquidity(
+            f"swap asks amount_out={amount_out} but reserve_out={balance_out}; ask for less "
+            "than reserve_out"
+        )
+    if max_out_ratio is not None and amount_out * ONE > balance_out * max_out_ratio:
         raise MaxRatioExceeded(
-            f"swap asks amount_out={amount_out} but at most 30% of balance_out={balance_out} "
-            f"({balance_out * MAX_OUT_RATIO // ONE}) may leave; buy less or split the trade"
+            f"swap asks amount_out={amount_out} but at most {max_out_ratio / ONE:.0%} of "
+            f"balance_out={balance_out} ({balance_out * max_out_ratio // ONE}) may leave; buy "
+            "less or split the trade"
         )
     balance_after = balance_out - amount_out
     fee_factor = BPS - fee_bps
@@ -324,6 +335,52 @@ def calc_in_given_out(
         return max(1, -((scaled_in - grown) // fee_factor))
     high = pow_up(balance_out, balance_after, weight_out, weight_in)
     return max(1, -((-scaled_in * (high - _FP_ONE)) // (fee_factor << _P)))
+
+
+def max_amount_in(
+    balance_in: int, weight_in: int, balance_out: int, weight_out: int,
+    fee_bps: int, slippage_bps: int,
+) -> int:  # fmt: skip
+    """Return the largest input whose output is worth at least ``(1 - s)`` of its spot value.
+
+    Selling ``a`` pays ``out(a)`` against a spot value of ``a·B_out·w_in / (B_in·w_out)``;
+    with ``u = a·f / (B_in·BPS)`` and ``y = w_in/w_out`` their ratio is
+    ``(f/BPS)·(1 - (1 + u)^-y) / (y·u)``, falling in ``u``. At 50/50 this is
+    :func:`simfl.chain.amm.max_amount_in`. Otherwise the root is bracketed in floats
+    (a search, not accounting), one part in a thousand is kept back as the constant-product
+    version does, and the candidate is then checked with the exact integer
+    :func:`calc_out_given_in` against ``spot·(BPS - s) // BPS``, shrinking by 0.1 % until
+    it passes. No ratio guard here: the caller caps at 30 % if its swaps do.
+
+    Returns:
+        Base units of the input token, 0 when ``slippage_bps <= fee_bps``; rounded down —
+        an order of this size always meets that ``min_out``.
+    """
+    s, f = slippage_bps, fee_bps
+    if s <= f or s >= BPS or balance_in <= 0 or balance_out <= 0:
+        return 0
+    if weight_in == weight_out:
+        return amm_max_amount_in(balance_in, fee_bps, slippage_bps)
+    y = weight_in / weight_out
+    target = (BPS - s) / (BPS - f)
+
+    def keeps(u: float) -> bool:  # (1 - (1+u)^-y) / (y·u) >= target
+        return -expm1(-y * log1p(u)) >= target * y * u
+
+    low, high = 0.0, 1e-6
+    while keeps(high) and high < 1e12:
+        low, high = high, high * 2
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if keeps(mid) else (low, mid)
+    amount = int(low * balance_in * BPS / (BPS - f)) * 999 // 1000
+    spot_num, spot_den = balance_out * weight_in, balance_in * weight_out
+    while amount > 0:
+        out = calc_out_given_in(balance_in, weight_in, balance_out, weight_out, amount, f, None)
+        if out >= amount * spot_num // spot_den * (BPS - s) // BPS:
+            return amount
+        amount = amount * 999 // 1000
+    return 0
 
 
 def _check_balances(balance_in: int, balance_out: int) -> None:
