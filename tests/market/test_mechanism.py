@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simfl.market.mechanism import allocation_weights, scheduled_amount, split_amount
+from simfl.market.mechanism import (
+    PAYOUT_MODES,
+    allocation_weights,
+    payout_mode,
+    scheduled_amount,
+    split_amount,
+)
 
 
 def test_weights_are_positive_parts_normalised() -> None:
@@ -22,9 +28,49 @@ def test_all_zero_scores_allocate_nothing() -> None:
     assert allocation_weights([0.0, -1.0, 0.0]) == [0, 0, 0]
 
 
-def test_reputation_blends_previous_weights() -> None:
-    weights = allocation_weights([1.0, 0.0], previous=[Fraction(0), Fraction(1)], reputation=0.5)
-    assert weights == [Fraction(1, 2), Fraction(1, 2)]
+def test_reputation_keeps_its_weight_on_the_past_and_the_rest_on_this_round() -> None:
+    # this round: 1 and 3 → 1/4, 3/4; last round 3/4, 1/4; reputation 0.25 on the past:
+    # 0.25·3/4 + 0.75·1/4 = 3/8 and 0.25·1/4 + 0.75·3/4 = 5/8 (swapped weights: 5/8, 3/8)
+    previous = [Fraction(3, 4), Fraction(1, 4)]
+    weights = allocation_weights([1.0, 3.0], previous=previous, reputation=0.25)
+    assert weights == [Fraction(3, 8), Fraction(5, 8)]
+
+
+def test_reputation_pays_only_this_rounds_participants() -> None:
+    # client 1 did not train: its past weight is dropped and the rest renormalised
+    previous = [Fraction(1, 2), Fraction(1, 2), Fraction(0)]
+    weights = allocation_weights([1.0, 5.0, 1.0], previous, reputation=0.5, eligible=[0, 2])
+    # current 1/2, 0, 1/2; blended 0.5·1/2 + 0.5·1/2 = 1/2, 0, 0 + 0.5·1/2 = 1/4 → 2/3, 0, 1/3
+    assert weights == [Fraction(2, 3), 0, Fraction(1, 3)]
+
+
+def test_weights_summing_above_one_are_scaled_down_to_the_total() -> None:
+    # 0.75 + 0.75 = 1.5: shares are 100·0.75/1.5 = 50 each, never 75 + 75 > 100
+    assert split_amount(100, [0.75, 0.75]) == [50, 50]
+    # 0.6, 0.3, 0.3 sum to 1.2: 1000·0.6/1.2 = 500, 1000·0.3/1.2 = 250 (weights below 1 stay)
+    assert split_amount(1000, [Fraction(3, 5), Fraction(3, 10), Fraction(3, 10)]) == [500, 250, 250]
+    assert split_amount(1000, [Fraction(1, 2), Fraction(1, 4)]) == [500, 250]
+
+
+def test_every_payout_mode_is_registered_with_its_flags() -> None:
+    assert set(PAYOUT_MODES) == {"direct", "mint", "buyback", "hybrid"}
+    flags = {
+        name: (m.earns_revenue, m.pays_base, m.mints, m.buys_back, m.base_share)
+        for name, m in PAYOUT_MODES.items()
+    }
+    assert flags == {
+        "direct": (True, True, False, False, 1),
+        "mint": (False, False, True, False, 0),
+        "buyback": (True, False, False, True, 1),
+        "hybrid": (True, False, True, True, Fraction(1, 2)),
+    }
+
+
+def test_an_unknown_payout_mode_is_an_error_naming_the_allowed_ones() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown payout mode 'burn'; expected one of \['buyback'"
+    ):
+        payout_mode("burn")
 
 
 def test_split_amount_is_exact_floor_of_each_share() -> None:
