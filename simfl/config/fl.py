@@ -149,16 +149,26 @@ class Contribution(Section):
     )
     antithetic: bool = Field(False, description="mc_shapley: antithetic permutation pairs")
     truncation_tolerance: Annotated[float, Field(ge=0.0)] = Field(
-        0.01, description="tmc, gtg: within-round truncation (utility units)"
+        0.001, description="tmc, gtg: within-round truncation (utility units)"
     )
     between_round_tolerance: Annotated[float, Field(ge=0.0)] = Field(
-        0.005, description="gtg: skip a round whose total gain is below"
+        0.001, description="gtg: a round whose |gain| is below this scores 0"
     )
-    gtg_max_permutations: PositiveInt = Field(30, description="gtg: permutation cap per round")
+    gtg_min_permutations: PositiveInt = Field(
+        30, description="gtg: at least max(this, clients) permutations per round"
+    )
+    gtg_max_permutations: PositiveInt | None = Field(
+        None, description="gtg: permutation cap per round; null = min(2^n, 0.8 x 2^n)"
+    )
     gtg_convergence: Annotated[float, Field(gt=0.0)] = Field(
-        0.05, description="gtg: stop when the mean relative change is below"
+        0.05, description="gtg: stop when the last 10 running estimates are within this"
     )
-    cgsv_alpha: Probability = Field(0.8, description="cgsv: EMA weight on past reputation")
+    kernel_coalitions: Annotated[int, Field(ge=4)] = Field(
+        256, description="kernelshap: coalition evaluations per round (capped at 2^n)"
+    )
+    cgsv_alpha: Probability = Field(
+        0.95, description="cgsv: EMA weight on past reputation (Xu et al. 2021)"
+    )
 
     @field_validator("methods")
     @classmethod

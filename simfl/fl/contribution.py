@@ -1,58 +1,83 @@
-"""Per-round contribution scores: data size, LOO, exact / MC / TMC / GTG Shapley, CGSV.
+"""Per-round contribution scores: every configured method of the registry
+(`simfl.fl.methods`), each drawing from its own random stream.
 
-The coalition game of a round: v(S) = utility (validation accuracy, or -cross-entropy) of
-`base + Σ_{i∈S} a_i(S) Δ_i`, with FedAvg weights a_i(S) = n_i / Σ_{j∈S} n_j, whatever the
-server's own strategy; v(∅) = utility of `base`. In MR mode (multi-round) `base` is the
-round's starting global model and Δ_i its updates. In OR mode (one-round reconstruction,
-Song et al. 2019) `base` is the initial model w_0 and Δ_i each client's updates summed
-over all rounds so far; the players are every client that has taken part so far and a
-round's OR score is the Shapley value of that reconstruction game at this round (a level,
-not an increment), reported for this round's participants. OR equals Song et al.'s
-reconstruction exactly when every client takes part in every round.
+The coalition game of a round comes from `simfl.fl.game` (`RoundGame`). In MR mode
+(multi-round) a method's score is its value in this round's game. In OR mode (one-round
+reconstruction, Song et al. 2019) the game is the reconstruction from w_0 with every
+client's accumulated updates, its players every client seen so far, and its values are
+cumulative *levels*; a client is paid the increment of its level since the last round it
+was paid (the rounds it takes part in), so its payouts sum to its current level and early
+contributions are never paid twice. OR equals Song et al.'s reconstruction exactly when
+every client takes part in every round.
 
-Coalition utilities come from `simfl.fl.game` (`RoundGame`, `UtilityEvaluator`).
+Streams: method `m` draws from `substream(rng, "contribution/" + m)`, a child of the
+scoring stream's seed keyed by the method's name (nothing is drawn from `rng` itself), so
+adding, removing or reordering methods changes no training number and no other method's
+scores.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from simfl.errors import ContributionError
-from simfl.fl.game import RoundGame
+from simfl.fl.methods import METHODS, RoundInput
 from simfl.fl.settings import EXACT_MAX_PLAYERS, ContributionSettings
-from simfl.fl.shapley import (
-    CachedGame,
-    exact_from_game,
-    gtg_from_game,
-    loo_from_game,
-    mc_from_game,
-    tmc_from_game,
-)
+from simfl.fl.streams import substream
 
-GAME_METHODS = ("loo", "exact_shapley", "mc_shapley", "tmc_shapley", "gtg_shapley")
+if TYPE_CHECKING:
+    import torch
+
+    from simfl.fl.game import RoundGame
+
+GAME_METHODS = tuple(name for name, m in METHODS.items() if m.uses_game)
+
+
+def check_methods(settings: ContributionSettings, n_clients: int) -> None:
+    """Raise ContributionError for an unknown method, exact Shapley above
+    EXACT_MAX_PLAYERS clients, a KernelSHAP budget too small for the clients, or a
+    `pay_by` that is not computed."""
+    unknown = [m for m in settings.methods if m not in METHODS]
+    if unknown:
+        raise ContributionError(
+            f"unknown contribution method(s) {unknown}; expected one of {list(METHODS)}"
+        )
+    if "exact_shapley" in settings.methods and n_clients > EXACT_MAX_PLAYERS:
+        raise ContributionError(
+            f"exact_shapley with {n_clients} clients needs 2^{n_clients} coalition models "
+            f"per round; it is refused above {EXACT_MAX_PLAYERS} clients: use gtg_shapley, "
+            "kernelshap or tmc_shapley"
+        )
+    if "kernelshap" in settings.methods and settings.kernel_coalitions < min(
+        n_clients + 2, 2**n_clients
+    ):
+        raise ContributionError(
+            f"kernelshap: kernel_coalitions={settings.kernel_coalitions} is below "
+            f"clients + 2 = {n_clients + 2}, the fewest that determine {n_clients} values"
+        )
+    if settings.methods and settings.pay_by not in settings.methods:
+        raise ContributionError(
+            f"pay_by={settings.pay_by!r} is not among methods {list(settings.methods)}"
+        )
 
 
 class ContributionScorer:
-    """Computes every configured method for a round; holds CGSV reputations across rounds."""
+    """Scores every configured method each round; holds each method's state and stream.
+
+    Args:
+        settings: the contribution settings (methods and their parameters).
+        n_clients: the federation's size.
+    """
 
     def __init__(self, settings: ContributionSettings, n_clients: int) -> None:
-        unknown = set(settings.methods) - {"size", "cgsv", *GAME_METHODS}
-        if unknown:
-            raise ContributionError(f"unknown contribution method(s) {sorted(unknown)}")
-        if "exact_shapley" in settings.methods and n_clients > EXACT_MAX_PLAYERS:
-            raise ContributionError(
-                f"exact_shapley with {n_clients} clients needs 2^{n_clients} coalition models "
-                f"per round; it is refused above {EXACT_MAX_PLAYERS} clients: use gtg_shapley "
-                "or tmc_shapley"
-            )
-        if settings.methods and settings.pay_by not in settings.methods:
-            raise ContributionError(
-                f"pay_by={settings.pay_by!r} is not among methods {list(settings.methods)}"
-            )
+        check_methods(settings, n_clients)
         self.settings = settings
         self.n_clients = n_clients
-        self.reputation = np.full(n_clients, 1.0 / n_clients)  # CGSV, Xu et al. 2021
+        self._scorers = {m: METHODS[m].make(settings, n_clients) for m in settings.methods}
+        self._streams: dict[str, np.random.Generator] = {}
+        self._paid = {m: np.zeros(n_clients) for m in settings.methods}  # OR: levels paid
 
     def score(
         self,
@@ -62,56 +87,35 @@ class ContributionScorer:
         game: RoundGame | None,
         rng: np.random.Generator,
     ) -> tuple[dict[str, tuple[float, ...]], dict[str, int]]:
-        """Scores (one per client; non-participants 0.0) and evaluations, per method."""
+        """Scores (one per client; non-participants 0.0) and evaluations, per method.
+
+        `rng` is the run's scoring stream, the same every round: each method's own stream
+        is derived from its seed sequence at the first call (nothing is drawn from it)."""
+        if not self._streams:
+            self._streams = {m: substream(rng, f"contribution/{m}") for m in self.settings.methods}
         scores: dict[str, tuple[float, ...]] = {}
         spent: dict[str, int] = {}
+        or_mode = self.settings.mode == "OR"
+        update_array = updates.detach().numpy() if participants else None
         for method in self.settings.methods:
             full = np.zeros(self.n_clients)
             evaluations = 0
             if participants:
-                if method == "size":
-                    full[list(participants)] = sizes / sizes.sum()
-                elif method == "cgsv":
-                    full[list(participants)] = self._cgsv(participants, updates)
+                uses_game = METHODS[method].uses_game
+                players = game.players if uses_game else participants
+                inp = RoundInput(
+                    participants, np.asarray(sizes, dtype=np.float64), update_array, players,
+                    game.view() if uses_game else None,
+                )  # fmt: skip
+                values, evaluations = self._scorers[method](inp, self._streams[method])
+                level = np.zeros(self.n_clients)
+                level[list(players)] = values
+                on = list(participants)
+                if uses_game and or_mode:
+                    full[on] = level[on] - self._paid[method][on]
+                    self._paid[method][on] = level[on]
                 else:
-                    view = game.view()
-                    values = self._game_method(method, view, rng)
-                    evaluations = view.evaluations
-                    on = set(participants)
-                    for client, value in zip(game.players, values):
-                        if client in on:
-                            full[client] = value
+                    full[on] = level[on]
             scores[method] = tuple(float(v) for v in full)
-            spent[method] = evaluations
+            spent[method] = int(evaluations)
         return scores, spent
-
-    def _game_method(self, method: str, game: CachedGame, rng) -> np.ndarray:
-        s = self.settings
-        if method == "loo":
-            return loo_from_game(game)
-        if method == "exact_shapley":
-            return exact_from_game(game)
-        if method == "mc_shapley":
-            return mc_from_game(game, s.permutations, rng, s.antithetic)
-        if method == "tmc_shapley":
-            return tmc_from_game(game, s.permutations, rng, s.truncation_tolerance)
-        return gtg_from_game(
-            game, rng, s.gtg_max_permutations, s.truncation_tolerance,
-            s.between_round_tolerance, s.gtg_convergence,
-        )  # fmt: skip
-
-    def _cgsv(self, participants: tuple[int, ...], updates: torch.Tensor) -> np.ndarray:
-        """CGSV (Xu et al., NeurIPS 2021): ψ_i = cos(Δ_i, g) with g the reputation-weighted
-        sum of unit-normalised updates; reputation r_i <- α r_i + (1-α) ψ_i; the score is
-        r_i. A zero update has cosine 0. No coalition evaluations."""
-        idx = list(participants)
-        norms = updates.norm(dim=1, keepdim=True)
-        unit = updates / torch.where(norms > 0, norms, torch.ones_like(norms))
-        rep = torch.from_numpy(np.maximum(self.reputation[idx], 0.0)).to(torch.float32)
-        weights = rep / rep.sum() if float(rep.sum()) > 0 else torch.full_like(rep, 1 / len(idx))
-        aggregate = weights @ unit
-        agg_norm = float(aggregate.norm())
-        cos = (unit @ aggregate) / agg_norm if agg_norm > 0 else torch.zeros(len(idx))
-        alpha = self.settings.cgsv_alpha
-        self.reputation[idx] = alpha * self.reputation[idx] + (1 - alpha) * cos.double().numpy()
-        return self.reputation[idx].copy()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from simfl.fl.methods import METHOD_NAMES
+
 EXACT_MAX_PLAYERS = 14  # exact Shapley's limit: 2^14 = 16,384 coalition models per round
 
 DatasetName = Literal["digits", "fashion-mnist", "mnist", "cifar10", "synthetic"]
@@ -37,15 +39,8 @@ BehaviourKind = Literal[
     "scaled",  # update multiplied by +scale
     "noisy_labels",  # a `fraction` of its labels replaced at random (fixed at setup)
 ]
-ContributionMethod = Literal[
-    "size",
-    "loo",
-    "exact_shapley",
-    "mc_shapley",
-    "tmc_shapley",
-    "gtg_shapley",
-    "cgsv",
-]
+# the contribution-method registry's names (simfl/fl/methods.py): a new method needs no edit here
+ContributionMethod = Literal[METHOD_NAMES]  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -130,11 +125,13 @@ class ContributionSettings:
     mode: Literal["MR", "OR"] = "MR"  # multi-round or one-round reconstruction
     permutations: int = 50  # mc_shapley, tmc_shapley: permutations per round
     antithetic: bool = False  # mc_shapley
-    truncation_tolerance: float = 0.01  # tmc / gtg within-round truncation (utility units)
-    between_round_tolerance: float = 0.005  # gtg: skip a round whose total gain is below
-    gtg_max_permutations: int = 30  # gtg: cap per round
-    gtg_convergence: float = 0.05  # gtg: stop when mean relative change is below
-    cgsv_alpha: float = 0.8  # cgsv: EMA weight on past reputation
+    truncation_tolerance: float = 0.001  # tmc / gtg within-round truncation (utility units)
+    between_round_tolerance: float = 0.001  # gtg: a round whose |gain| is below scores 0
+    gtg_min_permutations: int = 30  # gtg: floor, max(this, n) permutations (Liu et al.)
+    gtg_max_permutations: int | None = None  # gtg: cap; None = min(2^n, 0.8 x 2^n) as ref.
+    gtg_convergence: float = 0.05  # gtg: last 10 running estimates within this (relative)
+    kernel_coalitions: int = 256  # kernelshap: coalition evaluations per round (≤ 2^n)
+    cgsv_alpha: float = 0.95  # cgsv: EMA weight on past reputation (Xu et al. 2021)
 
 
 @dataclass(frozen=True)

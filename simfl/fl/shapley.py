@@ -98,110 +98,154 @@ def loo_from_game(game: BatchGame) -> np.ndarray:
     return v[0] - v[1:]
 
 
-def _permutation_walk(game: BatchGame, perms: np.ndarray, tolerance: float | None) -> np.ndarray:
-    """Marginal contributions along each permutation (rows of `perms`), summed per player.
+def _permutation_walk(
+    game: BatchGame,
+    perms: np.ndarray,
+    tolerance: float | None,
+    ends: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Marginal contributions along each permutation (rows of `perms`): a (k x n) array
+    whose row r holds every player's marginal contribution in permutation r.
 
     All permutations advance one position at a time, so each position is one batched
-    request. With `tolerance`, a permutation stops once |v(N) - v(prefix)| < tolerance and
-    its remaining players get 0 (Ghorbani & Zou 2019 truncation).
+    request. With `tolerance`, once a permutation's non-empty prefix is within `tolerance`
+    of v(N) (|v(N) - v(prefix)| < tolerance) its remaining players get 0 (Ghorbani & Zou
+    2019's truncation). The empty prefix is never truncated: skipping a whole round whose
+    gain is small is a between-round rule, which only GTG has, under its own key.
+    `ends` = (v(∅), v(N)) when the caller already has them.
     """
     n = game.n_players
     k = perms.shape[0]
-    totals = np.zeros(n)
+    marginals = np.zeros((k, n))
     prefix = np.zeros(k, dtype=np.int64)
-    if tolerance is not None:
+    if ends is not None:
+        v_empty, v_full = ends
+    elif tolerance is not None:
         v_empty, v_full = game.values(np.array([0, (1 << n) - 1]))
     else:
         v_empty = game.values(np.array([0]))[0]
     prev = np.full(k, v_empty)
     active = np.ones(k, dtype=bool)
+    rows_all = np.arange(k)
     for pos in range(n):
-        if tolerance is not None:
+        if tolerance is not None and pos > 0:
             active &= np.abs(v_full - prev) >= tolerance
         if not active.any():
             break
-        rows = np.flatnonzero(active)
+        rows = rows_all[active]
         players = perms[rows, pos]
         prefix[rows] |= np.left_shift(1, players).astype(np.int64)
         now = game.values(prefix[rows])
-        np.add.at(totals, players, now - prev[rows])
+        marginals[rows, players] = now - prev[rows]
         prev[rows] = now
-    return totals
+    return marginals
+
+
+def _uniform_permutations(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.permuted(np.tile(np.arange(n), (k, 1)), axis=1)
 
 
 def mc_from_game(
     game: BatchGame, permutations: int, rng: np.random.Generator, antithetic: bool = False
 ) -> np.ndarray:
-    """Permutation-sampling Shapley (Castro et al. 2009): mean marginal contribution over
-    `permutations` uniform permutations; with `antithetic`, every second permutation is the
-    reverse of the one before (variance reduction). Unbiased. Cost: at most
+    """Permutation-sampling Shapley (Castro, Gómez & Tejada 2009): the mean marginal
+    contribution over `permutations` uniform permutations. With `antithetic`, every second
+    permutation is the reverse of the one before (antithetic pairs, a variance reduction;
+    each pair's marginals sum to v(N) - v(∅) per player pair). Unbiased. Cost: at most
     permutations x n + 1 evaluations, fewer when prefixes repeat."""
     n = game.n_players
     if permutations < 1:
-        raise ValueError(f"permutations={permutations} must be >= 1")
+        raise ContributionError(f"mc_shapley: permutations={permutations} must be >= 1")
     if antithetic:
-        half = rng.permuted(np.tile(np.arange(n), ((permutations + 1) // 2, 1)), axis=1)
+        half = _uniform_permutations(n, (permutations + 1) // 2, rng)
         perms = np.empty((2 * len(half), n), dtype=np.int64)
         perms[0::2], perms[1::2] = half, half[:, ::-1]
         perms = perms[:permutations]
     else:
-        perms = rng.permuted(np.tile(np.arange(n), (permutations, 1)), axis=1)
-    return _permutation_walk(game, perms, None) / permutations
+        perms = _uniform_permutations(n, permutations, rng)
+    return _permutation_walk(game, perms, None).sum(axis=0) / permutations
 
 
 def tmc_from_game(
     game: BatchGame, permutations: int, rng: np.random.Generator, tolerance: float
 ) -> np.ndarray:
-    """Truncated Monte-Carlo Shapley (Ghorbani & Zou, ICML 2019): permutation sampling that
-    stops a permutation once the prefix's value is within `tolerance` (absolute, in utility
-    units) of v(N). Biased by at most the truncated marginals; assumes later marginals are
-    small. Cost: at most permutations x n + 2 evaluations."""
+    """Truncated Monte-Carlo Shapley (Ghorbani & Zou, "Data Shapley", ICML 2019):
+    permutation sampling that stops a permutation once its (non-empty) prefix is within
+    `tolerance` (absolute, in utility units) of v(N); the rest of that permutation's players
+    get 0. Biased by at most the truncated marginals; assumes marginals after the prefix
+    reached v(N) are small. No between-round truncation: a round with a small gain is
+    still sampled. Cost: at most permutations x n + 2 evaluations."""
     n = game.n_players
     if permutations < 1:
-        raise ValueError(f"permutations={permutations} must be >= 1")
-    perms = rng.permuted(np.tile(np.arange(n), (permutations, 1)), axis=1)
-    return _permutation_walk(game, perms, tolerance) / permutations
+        raise ContributionError(f"tmc_shapley: permutations={permutations} must be >= 1")
+    perms = _uniform_permutations(n, permutations, rng)
+    return _permutation_walk(game, perms, tolerance).sum(axis=0) / permutations
+
+
+GTG_LAST_K = 10  # GTG convergence: the last 10 running estimates (reference code's last_k)
+
+
+def gtg_max_default(n: int, min_permutations: int) -> int:
+    """The reference code's cap on GTG permutations: min(2^n, max(floor, 0.8 x 2^n))
+    (without its random jitter of ±5), rounded down."""
+    return min(2**n, max(min_permutations, int(0.8 * 2**n)))
+
+
+def gtg_converged(records: np.ndarray, convergence: float, last_k: int = GTG_LAST_K) -> bool:
+    """GTG's stopping rule: the running estimates (means of the first 1, 2, ... rows of
+    `records`) after each of the last `last_k` permutations are all within `convergence` of
+    the latest, measured as the mean over players of |est_k - est_last| / (|est_last| +
+    1e-12). Fewer than `last_k` records never converge."""
+    if len(records) < last_k:
+        return False
+    running = np.cumsum(records, axis=0) / np.arange(1, len(records) + 1)[:, None]
+    last = running[-last_k:]
+    errors = np.mean(np.abs(last - last[-1]) / (np.abs(last[-1]) + 1e-12), axis=1)
+    return bool(np.max(errors) <= convergence)
 
 
 def gtg_from_game(
     game: BatchGame,
     rng: np.random.Generator,
-    max_permutations: int,
-    within_tolerance: float,
-    between_tolerance: float,
-    convergence: float,
+    within_tolerance: float = 0.001,
+    between_tolerance: float = 0.001,
+    min_permutations: int = 30,
+    max_permutations: int | None = None,
+    convergence: float = 0.05,
 ) -> np.ndarray:
-    """GTG-Shapley (Liu et al., ACM TIST 2022), on one round's game.
+    """GTG-Shapley (Liu, Chen, Yu, Lyu & Wang, "GTG-Shapley: Efficient and Accurate
+    Participant Contribution Evaluation in Federated Learning", ACM TIST 2022), on one
+    round's game. Defaults are the reference code's settings.
 
     Between-round truncation: if |v(N) - v(∅)| < `between_tolerance`, every value is 0
-    (2 evaluations). Otherwise guided permutations, in groups of n: the k-th permutation
-    puts player k mod n first and the rest in random order; within-round truncation as in
-    TMC; after each group from the second on, stop when the mean relative change of the
-    running estimate is below `convergence`, or at `max_permutations`. Cost: at most
-    max_permutations x n + 2 evaluations.
+    (2 evaluations). Otherwise guided sampling, in groups of n permutations: the k-th
+    permutation of a group puts player k first and the rest in random order; within-round
+    truncation as in TMC with `within_tolerance`. After each group, once at least
+    max(`min_permutations`, n) permutations are done (a floor, not a ceiling), stop when
+    the last 10 running estimates are within `convergence` of the latest
+    (`gtg_converged`), or at `max_permutations` (default: the reference's
+    min(2^n, max(floor, 0.8 x 2^n))). The estimate is the mean marginal contribution.
+    Cost: at most max_permutations x n + 2 evaluations, fewer with truncation and repeats.
     """
     n = game.n_players
-    v_empty, v_full = game.values(np.array([0, (1 << n) - 1]))
+    v_empty, v_full = ends = tuple(game.values(np.array([0, (1 << n) - 1])))
     if abs(v_full - v_empty) < between_tolerance:
         return np.zeros(n)
-    totals = np.zeros(n)
-    done = 0
-    estimate = np.zeros(n)
-    while done < max_permutations:
-        size = min(n, max_permutations - done)
-        firsts = (np.arange(size) + done) % n
+    floor = max(min_permutations, n)
+    cap = gtg_max_default(n, floor) if max_permutations is None else max_permutations
+    if cap < 1:
+        raise ContributionError(f"gtg_shapley: max_permutations={cap} must be >= 1")
+    records = np.zeros((0, n))
+    while len(records) < cap:
+        size = min(n, cap - len(records))
         perms = np.empty((size, n), dtype=np.int64)
-        for row, first in enumerate(firsts):
+        for first in range(size):
             rest = np.delete(np.arange(n), first)
-            perms[row, 0], perms[row, 1:] = first, rng.permutation(rest)
-        totals += _permutation_walk(game, perms, within_tolerance)
-        done += size
-        previous, estimate = estimate, totals / done
-        if done > n:
-            change = np.abs(estimate - previous) / np.maximum(np.abs(estimate), 1e-12)
-            if float(change.mean()) < convergence:
-                break
-    return estimate
+            perms[first, 0], perms[first, 1:] = first, rng.permutation(rest)
+        records = np.vstack([records, _permutation_walk(game, perms, within_tolerance, ends)])
+        if len(records) >= floor and gtg_converged(records, convergence):
+            break
+    return records.mean(axis=0)
 
 
 # ---------------------------------------------------------------------------- public API
@@ -249,13 +293,16 @@ def gtg_shapley(
     n_players: int,
     value: Value,
     rng: np.random.Generator,
-    max_permutations: int = 30,
-    within_tolerance: float = 0.0,
-    between_tolerance: float = 0.0,
-    convergence: float = 0.0,
+    within_tolerance: float = 0.001,
+    between_tolerance: float = 0.001,
+    min_permutations: int = 30,
+    max_permutations: int | None = None,
+    convergence: float = 0.05,
 ) -> list[float]:
-    """GTG-Shapley (Liu et al. 2022); see `gtg_from_game`. Cost ≤ max_permutations x n + 2."""
+    """GTG-Shapley (Liu et al. 2022) with the reference settings as defaults; see
+    `gtg_from_game`. Cost ≤ max_permutations x n + 2 evaluations."""
     game = game_from_value(n_players, value)
     return gtg_from_game(
-        game, rng, max_permutations, within_tolerance, between_tolerance, convergence
-    ).tolist()
+        game, rng, within_tolerance, between_tolerance, min_permutations, max_permutations,
+        convergence,
+    ).tolist()  # fmt: skip

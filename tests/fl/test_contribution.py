@@ -1,15 +1,21 @@
-"""Coalition utilities (batched paths agree with one-by-one) and CGSV."""
+"""Coalition utilities (batched paths agree with one-by-one), the method registry, OR
+increments and per-method streams."""
+
+from typing import get_args
 
 import numpy as np
 import pytest
 import torch
 from torch.nn.utils import parameters_to_vector
 
-from simfl.errors import ContributionError
+from simfl.config import load_scenario
+from simfl.errors import ContributionError, ScenarioError
 from simfl.fl.contribution import ContributionScorer
 from simfl.fl.game import UtilityEvaluator
+from simfl.fl.methods import METHODS
 from simfl.fl.models import build_model
-from simfl.fl.settings import ContributionSettings
+from simfl.fl.settings import ContributionMethod, ContributionSettings
+from simfl.fl.shapley import game_from_value
 
 
 def _evaluator(model_name, path, utility="accuracy", m=5):
@@ -51,9 +57,102 @@ def test_pay_by_must_be_a_computed_method():
         ContributionScorer(ContributionSettings(methods=("size",), pay_by="cgsv"), 4)
 
 
-def test_cgsv_gives_aligned_updates_more_than_opposed_or_empty_ones():
-    scorer = ContributionScorer(ContributionSettings(methods=("cgsv",), pay_by="cgsv"), 4)
-    updates = torch.tensor([[1.0, 0.1], [1.0, -0.1], [-1.0, 0.0], [0.0, 0.0]])
-    scores, spent = scorer.score((0, 1, 2, 3), np.ones(4), updates, None, np.random.default_rng(0))
-    s = scores["cgsv"]
-    assert s[0] > s[3] > s[2] and s[1] > s[3] and spent["cgsv"] == 0
+def test_unknown_method_is_an_error_not_a_fallback():
+    settings = ContributionSettings(methods=("size", "gtg_shaply"), pay_by="size")
+    with pytest.raises(
+        ContributionError, match=r"unknown contribution method\(s\) \['gtg_shaply'\]"
+    ):
+        ContributionScorer(settings, 4)
+
+
+def test_every_registered_parameter_is_a_settings_field():
+    fields = set(ContributionSettings.__dataclass_fields__)
+    for method in METHODS.values():
+        assert set(method.params) <= fields, method.name
+
+
+def test_allowed_method_names_are_the_registry_keys():
+    assert get_args(ContributionMethod) == tuple(METHODS)
+    with pytest.raises(ScenarioError, match="fl.contribution.methods"):
+        load_scenario({"fl": {"contribution": {"methods": ["size", "nope"], "pay_by": "size"}}})
+
+
+def test_kernelshap_budget_below_clients_plus_two_is_refused():
+    settings = ContributionSettings(
+        methods=("kernelshap",), pay_by="kernelshap", kernel_coalitions=8
+    )
+    with pytest.raises(ContributionError, match="kernel_coalitions=8 is below clients \\+ 2 = 9"):
+        ContributionScorer(settings, 7)
+
+
+class AdditiveRound:
+    """A stand-in for RoundGame: an additive game (exact Shapley = the weights)."""
+
+    def __init__(self, players, weights):
+        self.players = players
+        self.weights = weights
+
+    def view(self):
+        w = self.weights
+        return game_from_value(len(w), lambda s: float(sum(w[i] for i in s)))
+
+
+def test_or_mode_pays_increments_of_the_cumulative_level():
+    settings = ContributionSettings(methods=("exact_shapley",), mode="OR")
+    scorer = ContributionScorer(settings, 3)
+    rng = np.random.default_rng(0)
+    upd = torch.zeros(3, 2)
+
+    def pay(participants, players, levels):
+        sizes = np.ones(len(participants))
+        game = AdditiveRound(players, levels)
+        return scorer.score(participants, sizes, upd[: len(participants)], game, rng)[0]
+
+    # levels by round (clients 0, 1, 2): r1 (0.2, 0.1, -), r2 (0.5, 0.3, 0.05),
+    # r3 client 1 sits out: (0.6, 0.35, 0.2), r4 everyone: (0.7, 0.45, 0.1)
+    assert pay((0, 1), (0, 1), [0.2, 0.1])["exact_shapley"] == pytest.approx((0.2, 0.1, 0.0))
+    assert pay((0, 1, 2), (0, 1, 2), [0.5, 0.3, 0.05])["exact_shapley"] == pytest.approx(
+        (0.3, 0.2, 0.05)
+    )
+    assert pay((0, 2), (0, 1, 2), [0.6, 0.35, 0.2])["exact_shapley"] == pytest.approx(
+        (0.1, 0.0, 0.15)
+    )
+    # client 1 is paid its level's change since round 2, when it was last paid
+    assert pay((0, 1, 2), (0, 1, 2), [0.7, 0.45, 0.1])["exact_shapley"] == pytest.approx(
+        (0.1, 0.15, -0.1)
+    )
+
+
+def test_mr_mode_pays_each_rounds_values():
+    scorer = ContributionScorer(ContributionSettings(methods=("exact_shapley",)), 2)
+    rng = np.random.default_rng(0)
+    for levels in ([0.2, 0.1], [0.5, 0.3]):
+        got = scorer.score(
+            (0, 1), np.ones(2), torch.zeros(2, 1), AdditiveRound((0, 1), levels), rng
+        )
+        assert got[0]["exact_shapley"] == pytest.approx(tuple(levels))
+
+
+def test_a_methods_scores_do_not_depend_on_the_other_methods_listed():
+    rng = np.random.default_rng(3)
+    w = [0.3, -0.1, 0.2, 0.05, 0.15]
+
+    class Round(AdditiveRound):
+        def view(self):  # not additive: sampling estimators then differ by stream
+            return game_from_value(
+                5, lambda s: float(np.tanh(sum(w[i] for i in s)) + len(s) ** 0.5)
+            )
+
+    def scores(methods):
+        settings = ContributionSettings(methods=methods, pay_by=methods[0], permutations=3)
+        scorer = ContributionScorer(settings, 5)
+        out = []
+        for _ in range(2):
+            out.append(scorer.score(tuple(range(5)), np.ones(5), torch.zeros(5, 1),
+                                    Round(tuple(range(5)), w), rng)[0])  # fmt: skip
+        return out
+
+    alone = scores(("tmc_shapley",))
+    crowded = scores(("mc_shapley", "kernelshap", "tmc_shapley", "gtg_shapley"))
+    assert [r["tmc_shapley"] for r in alone] == [r["tmc_shapley"] for r in crowded]
+    assert alone[0]["tmc_shapley"] != alone[1]["tmc_shapley"]  # the stream moves on

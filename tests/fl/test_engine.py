@@ -105,9 +105,10 @@ def test_one_round_reconstruction_scores_the_accumulated_model():
     )
     _, (r1, r2) = _run(s, 2)
     assert r2.evaluations["exact_shapley"] == 16
-    # every round's OR values sum to v(w_0 + accumulated FedAvg) - v(w_0), and with full
-    # participation the reconstruction is the global model: the sums differ by acc2 - acc1
-    gain = sum(r2.scores["exact_shapley"]) - sum(r1.scores["exact_shapley"])
+    # OR pays increments of the cumulative level, whose sum over the players is
+    # v(w_0 + accumulated FedAvg) - v(w_0); with full participation the reconstruction is
+    # the global model, so round 2's payments sum to acc2 - acc1
+    gain = sum(r2.scores["exact_shapley"])
     assert gain == pytest.approx(r2.accuracy - r1.accuracy, abs=1e-6)
 
 
