@@ -1,0 +1,51 @@
+"""Separate streams: adding scorers changes no training number and no other method's scores."""
+
+import numpy as np
+import pandas as pd
+
+from simfl.fl.streams import substream
+from simfl.model import run_model
+
+TINY = {
+    "name": "streams",
+    "seed": 11,
+    "rounds": 3,
+    "fl": {
+        "dataset": "digits",
+        "clients": 4,
+        "max_train_samples": 400,
+        "partition": {"kind": "dirichlet", "alpha": 0.5, "min_partition_size": 20},
+        "local": {"epochs": 1, "lr": 0.1},
+        "behaviours": {3: "free_rider"},
+        "contribution": {"methods": ["exact_shapley"], "pay_by": "exact_shapley"},
+    },
+    "market": {"investors": [], "liquidity_providers": [], "substeps": 1},
+}
+
+
+def _tables(methods: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    scenario = {**TINY, "fl": {**TINY["fl"], "contribution": {
+        "methods": methods, "pay_by": "exact_shapley", "permutations": 7}}}  # fmt: skip
+    tables = run_model(scenario).tables()
+    return tables["model"], tables["scores"]
+
+
+def test_adding_mc_and_tmc_leaves_accuracy_and_exact_scores_byte_identical():
+    model_a, scores_a = _tables(["exact_shapley"])
+    model_b, scores_b = _tables(["mc_shapley", "exact_shapley", "tmc_shapley"])
+    assert model_a["accuracy"].to_numpy().tobytes() == model_b["accuracy"].to_numpy().tobytes()
+    exact_a = scores_a[scores_a["method"] == "exact_shapley"].reset_index(drop=True)
+    exact_b = scores_b[scores_b["method"] == "exact_shapley"].reset_index(drop=True)
+    assert exact_a["score"].to_numpy().tobytes() == exact_b["score"].to_numpy().tobytes()
+    assert exact_a["client"].tolist() == exact_b["client"].tolist()
+    assert len(set(model_a["accuracy"])) > 1  # the model trains
+
+
+def test_substream_depends_on_seed_and_name_only():
+    rng = np.random.default_rng(5)
+    first = substream(rng, "contribution/gtg_shapley").random(3)
+    rng.random(100)  # drawing from the parent changes nothing
+    again = substream(rng, "contribution/gtg_shapley").random(3)
+    other = substream(np.random.default_rng(5), "contribution/tmc_shapley").random(3)
+    assert first.tobytes() == again.tobytes()
+    assert first.tobytes() != other.tobytes()
