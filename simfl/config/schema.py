@@ -6,10 +6,20 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from simfl.config.base import NonNegInt, Section
+from simfl.config.base import NonNegInt, PositiveInt, Section
 from simfl.config.fl import FL
 from simfl.config.market import Market, PayoutModeName, Scores
 from simfl.fl import settings as fls
+
+
+class Collect(Section):
+    """What a run records beyond the model rows (those are every step)."""
+
+    agents_every: PositiveInt = Field(
+        1,
+        description="agent rows every k steps (and at step 0 and the final round); "
+        "k > 1 keeps agents.parquet small on long runs",
+    )
 
 
 class Scenario(Section):
@@ -48,6 +58,7 @@ class Scenario(Section):
     fl: FL = FL()
     scores: Scores = Scores()
     market: Market = Market()
+    collect: Collect = Collect()
 
     @property
     def fl_stream_seed(self) -> int:
