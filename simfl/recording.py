@@ -1,0 +1,242 @@
+"""What a run records, streamed: Mesa's `DataCollector`, plus agent rows every k steps
+and every table written to parquet in chunks while the run goes on.
+
+In memory (Mesa's way, for `mesa.batch_run`, notebooks and tests) the collector keeps
+every row, as Mesa's does. Once `stream_to(folder)` is called (the runner does, with
+the run's temporary folder) each table is written as soon as its buffer holds about
+`CHUNK_CELLS` values, and the rows written leave memory: the model rows, the agent rows,
+the model's score rows and the ledger's event journal. So a run's memory does not grow
+with its length, and `close` leaves the four tables complete in the folder. Chunk
+boundaries depend only on what was recorded, so a run's files are byte-identical
+whenever its scenario and seed are.
+
+The ledger's journal is drained in place (`del ledger.events[:n]`): the list object stays
+the same (pools hold its bound `append`), and an event's `seq` is its position in the
+whole run's journal, counted by the collector (`events_written` + its index in the list).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import pandas as pd
+import pyarrow.parquet as pq
+
+from simfl.chain import Ledger
+from simfl.errors import SimflError
+from simfl.tables import ChunkedTable
+
+if TYPE_CHECKING:
+    from simfl.model import FederationMarket
+    from simfl.sources import ScoreSource
+
+STREAMED = ("model", "agents", "scores", "events")  # the tables a run writes as it goes
+SCORE_COLUMNS = ("round", "client", "method", "score", "participated")
+EVENT_COLUMNS = ("seq", "step", *Ledger.EVENT_FIELDS[1:])
+# values (rows x columns) a table buffers before it is written: ~20 MB of Python floats
+# or tuples, so four buffers stay well under the run's memory budget
+CHUNK_CELLS = 1 << 19
+
+
+class RunCollector(mesa.DataCollector):
+    """Mesa's `DataCollector` for `FederationMarket`, with sparse agent rows and streaming.
+
+    Model rows every step; agent rows at step 0, every `agents_every`-th step and the
+    final round (so the last state is always recorded). Model reporters are functions
+    of the model returning immutable scalars, stored as they are (no deep copy).
+
+    Args:
+        model_reporters: column → function of the model.
+        agent_reporters: column → attribute name or function of an agent.
+        agents_every: agent rows every this many steps (1: every step).
+    """
+
+    def __init__(
+        self,
+        model_reporters: dict[str, Callable[[Any], Any]],
+        agent_reporters: dict[str, Any],
+        agents_every: int = 1,
+    ) -> None:
+        super().__init__(model_reporters=model_reporters, agent_reporters=agent_reporters)
+        self.agents_every = agents_every
+        self.events_written = 0  # journal events already written (seq of ledger.events[0])
+        # (step, journal length at that step's collection), for events not yet written
+        self._event_ends: list[tuple[int, int]] = []
+        self._agent_rows = 0  # agent rows buffered
+        self._tables: dict[str, ChunkedTable] | None = None
+        self.folder: Path | None = None
+        self.rows: dict[str, int] | None = None  # rows per table, once closed
+
+    # ------------------------------------------------------------------ collect
+
+    def collect(self, model: FederationMarket) -> None:
+        """Record the model's row, its agents' rows when due, and where this step's
+        ledger events end; write full buffers when streaming."""
+        if self.rows is not None:
+            raise SimflError("the run's tables are closed; a closed run records nothing more")
+        for name, reporter in self.model_reporters.items():
+            self.model_vars[name].append(reporter(model))
+        if self.agents_due(model):
+            records = list(self._record_agents(model))
+            self._agent_records[model.steps] = records
+            self._agent_rows += len(records)
+        self._event_ends.append((model.round, self.events_written + len(model.ledger.events)))
+        if self._tables is not None:
+            self._write(model, force=False)
+
+    def agents_due(self, model: FederationMarket) -> bool:
+        """Agent rows at step 0, every `agents_every`-th step and the final round."""
+        step = model.round
+        return step % self.agents_every == 0 or step >= model.rounds
+
+    # ---------------------------------------------------------------- streaming
+
+    def stream_to(self, folder: Path, model: FederationMarket) -> None:
+        """From now on, write every table into `folder/<name>.parquet` in chunks (what is
+        buffered already goes into the first chunks)."""
+        if self._tables is not None:
+            raise SimflError(f"already streaming to {self.folder}")
+        self.folder = Path(folder)
+        self._tables = {name: ChunkedTable(self.folder / f"{name}.parquet") for name in STREAMED}
+        self._write(model, force=False)
+
+    def close(self, model: FederationMarket) -> dict[str, int]:
+        """Write what is buffered, finish the files, and return the rows per table."""
+        if self._tables is None:
+            raise SimflError("close: this collector is not streaming (call stream_to first)")
+        if self.rows is not None:
+            return self.rows
+        self._write(model, force=True)
+        if model.ledger.events:
+            raise SimflError(
+                f"{len(model.ledger.events)} ledger events after the last collection; "
+                "collect before closing"
+            )
+        empty = {
+            "model": pd.DataFrame({name: [] for name in self.model_reporters}),
+            "agents": agents_frame([], list(self.agent_reporters)),
+            "scores": pd.DataFrame([], columns=list(SCORE_COLUMNS)),
+            "events": pd.DataFrame([], columns=list(EVENT_COLUMNS)),
+        }
+        self.rows = {name: table.close(empty[name]) for name, table in self._tables.items()}
+        return self.rows
+
+    def _write(self, model: FederationMarket, force: bool) -> None:
+        """Write each table whose buffer is full (every non-empty one if `force`)."""
+        tables = self._tables
+        assert tables is not None
+        steps = len(next(iter(self.model_vars.values()), []))
+        if steps and (force or steps * len(self.model_vars) >= CHUNK_CELLS):
+            tables["model"].write(pd.DataFrame(self.model_vars))
+            for values in self.model_vars.values():
+                values.clear()
+        names = list(self.agent_reporters)
+        if self._agent_rows and (force or self._agent_rows * (2 + len(names)) >= CHUNK_CELLS):
+            tables["agents"].write(agents_frame(self._agent_records.values(), names))
+            self._agent_records.clear()
+            self._agent_rows = 0
+        scores = model.score_rows
+        if scores and (force or len(scores) * len(SCORE_COLUMNS) >= CHUNK_CELLS):
+            tables["scores"].write(pd.DataFrame(scores, columns=list(SCORE_COLUMNS)))
+            del scores[:]
+        events = model.ledger.events
+        if events and (force or len(events) * len(EVENT_COLUMNS) >= CHUNK_CELLS):
+            self._write_events(events)
+
+    def _write_events(self, events: list[Any]) -> None:
+        """Write the journal up to the last collection, with each event's step, and drop
+        those events from memory."""
+        start = self.events_written
+        steps: list[int] = []
+        for step, end in self._event_ends:
+            steps.extend(itertools.repeat(step, end - start - len(steps)))
+        count = len(steps)
+        if not count:
+            return
+        frame = pd.DataFrame(events[:count], columns=list(Ledger.EVENT_FIELDS[1:]))
+        frame.insert(0, "step", steps)
+        frame.insert(0, "seq", range(start, start + count))
+        self._tables["events"].write(frame)  # type: ignore[index]
+        del events[:count]
+        self.events_written = start + count
+        self._event_ends.clear()
+
+    # ------------------------------------------------------------------ reading
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        self._in_memory("model")
+        return super().get_model_vars_dataframe()
+
+    def get_agent_vars_dataframe(self) -> pd.DataFrame:
+        self._in_memory("agents")
+        return super().get_agent_vars_dataframe()
+
+    def _in_memory(self, table: str) -> None:
+        if self._tables is not None:
+            raise SimflError(
+                f"the {table} table was streamed to {self.folder}; read it from there "
+                "(simfl.runner.read_tables)"
+            )
+
+
+def agents_frame(records: Iterable[list[tuple[Any, ...]]], names: list[str]) -> pd.DataFrame:
+    """Agent rows as the agents table: `step`, `agent_id`, then one column per reporter
+    (what `collection.result_tables` makes of Mesa's agent frame)."""
+    frame = pd.DataFrame.from_records(
+        data=itertools.chain.from_iterable(records),
+        columns=["Step", "AgentID", *names],
+        index=["Step", "AgentID"],
+    ).reset_index()
+    frame = frame.rename(columns={"Step": "step", "AgentID": "agent_id"})
+    frame["step"] = frame["step"].astype("int64")
+    return frame
+
+
+# ------------------------------------------------------------- whole recorded runs
+
+
+def comparison_inputs(folder: Path) -> dict[str, pd.DataFrame]:
+    """What a payout comparison reads of a recorded run: the model and scores tables, and
+    the agents table at its first and last recorded step (not the events)."""
+    folder = Path(folder)
+    agents_path = folder / "agents.parquet"
+    steps = pq.read_table(agents_path, columns=["step"]).column("step")
+    ends = sorted({steps[0].as_py(), steps[-1].as_py()}) if len(steps) else []
+    agents = pd.read_parquet(agents_path, filters=[("step", "in", ends)] if ends else None)
+    return {
+        "model": pd.read_parquet(folder / "model.parquet"),
+        "agents": agents.reset_index(drop=True),
+        "scores": pd.read_parquet(folder / "scores.parquet"),
+    }
+
+
+def recorded_tables(
+    scenario: Any, source: ScoreSource | None = None, seed: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """Run `scenario` to the end, streaming its tables into a scratch folder, and return
+    its `comparison_inputs` (the scratch folder is removed): a comparison market costs
+    no more memory than a chunk, however long the run."""
+    from simfl.model import run_model
+
+    scratch = Path(tempfile.mkdtemp(prefix="simfl-market-"))
+    try:
+        run_model(scenario, seed=seed, source=source, record_to=scratch)
+        return comparison_inputs(scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+__all__ = [
+    "CHUNK_CELLS",
+    "STREAMED",
+    "RunCollector",
+    "agents_frame",
+    "comparison_inputs",
+    "recorded_tables",
+]
