@@ -14,6 +14,7 @@ import pandas as pd
 
 from simfl.chain import Ledger
 from simfl.config import BASE_UNIT
+from simfl.market.agents import TX_COSTS_ACCOUNT
 
 if TYPE_CHECKING:
     from simfl.model import FederationMarket
@@ -39,7 +40,10 @@ AGENT_COLUMNS = (
     "trades",
     "fees_earned",
     "impermanent_loss",
+    "transaction_costs",
 )
+FLOW_COLUMNS = ("step", "token", "source", "destination", "amount")
+ISSUANCE, BURNED, POOL = "issuance", "burned", "pool"  # flow ends that are not owner rows
 
 
 def model_reporters(model: FederationMarket) -> dict[str, Any]:
@@ -56,6 +60,8 @@ def model_reporters(model: FederationMarket) -> dict[str, Any]:
         "emission": lambda m: m.emission / unit,
         "treasury_base": lambda m: m.ledger.balance(m.base, fed.account) / unit,
         "revenue_total": lambda m: fed.revenue_total / unit,
+        "treasury_spent": lambda m: fed.treasury_spent / unit,
+        "transaction_costs": lambda m: m.ledger.balance(m.base, TX_COSTS_ACCOUNT) / unit,
     }
     for i in range(model.n_clients):
         token = model.tokens[i]
@@ -79,7 +85,7 @@ def model_reporters(model: FederationMarket) -> dict[str, Any]:
 
 
 def result_tables(model: FederationMarket) -> dict[str, pd.DataFrame]:
-    """The run's result tables (model, agents, scores, events), deterministic order."""
+    """The run's result tables (model, agents, scores, events, flows), deterministic order."""
     collector = model.datacollector
     steps = collector.get_model_vars_dataframe().reset_index(drop=True)
     agents = collector.get_agent_vars_dataframe().reset_index()
@@ -89,7 +95,61 @@ def result_tables(model: FederationMarket) -> dict[str, pd.DataFrame]:
         model.score_rows, columns=["round", "client", "method", "score", "participated"]
     )
     events = events_frame(model.ledger, model.event_marks)
-    return {"model": steps, "agents": agents, "scores": scores, "events": events}
+    flows = flows_frame(model.ledger, model.event_marks, owner_kinds(model))
+    return {"model": steps, "agents": agents, "scores": scores, "events": events, "flows": flows}
+
+
+def owner_kinds(model: FederationMarket) -> dict[str, str]:
+    """`{account: kind of owner}` for every row of `agents.parquet` (sinks by their name:
+    `training_costs`, `transaction_costs`, `locked_liquidity`) and every pool (`pool`)."""
+    kinds = {owner.account: owner.kind for owner in model.owners}
+    kinds |= {sink.account: sink.strategy for sink in model.sinks}
+    kinds |= {pool.address: POOL for pool in model.pools}
+    return kinds
+
+
+def flows_frame(ledger: Ledger, marks: list[int], kinds: dict[str, str]) -> pd.DataFrame:
+    """Where every token went, per step: exact amounts summed by (step, token, kind of
+    sender, kind of recipient).
+
+    Mints come from `issuance`, burns go to `burned`; swaps and liquidity pass through
+    `pool`; markers move nothing and are left out. So per step and token, the amount from
+    `issuance` less the amount to `burned` is the change in supply. Rows are sorted;
+    `amount` is an exact int (base units). An account of no known kind is an error: every
+    unit must have a reported owner.
+    """
+    totals: dict[tuple[int, str, str, str], int] = {}
+    step = 0
+    next_mark = marks[1] if len(marks) > 1 else None
+    for seq, (kind, token, sender, recipient, amount) in enumerate(ledger.events):
+        while next_mark is not None and seq >= next_mark:
+            step += 1
+            next_mark = marks[step + 1] if step + 1 < len(marks) else None
+        if kind == "mint":
+            source, destination = ISSUANCE, _kind(kinds, recipient)
+        elif kind == "burn":
+            source, destination = _kind(kinds, sender), BURNED
+        elif kind in ("transfer", "swap"):
+            source, destination = _kind(kinds, sender), _kind(kinds, recipient)
+        else:
+            continue
+        key = (step, token, source, destination)
+        totals[key] = totals.get(key, 0) + amount
+    rows = [(*key, amount) for key, amount in sorted(totals.items())]
+    frame = pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
+    frame["step"] = frame["step"].astype("int64")
+    frame["amount"] = frame["amount"].astype(object)
+    return frame
+
+
+def _kind(kinds: dict[str, str], account: str) -> str:
+    try:
+        return kinds[account]
+    except KeyError:
+        raise ValueError(
+            f"account {account!r} holds tokens but is no row of agents.parquet and no pool; "
+            "give it an owner row"
+        ) from None
 
 
 def events_frame(ledger: Ledger, marks: list[int]) -> pd.DataFrame:

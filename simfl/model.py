@@ -20,16 +20,18 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simfl.chain import ConstantProductPool, Ledger
+from simfl.chain import ConstantProductPool, Ledger, router
 from simfl.collection import AGENT_COLUMNS, model_reporters, result_tables
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
-from simfl.errors import InvariantViolation
+from simfl.errors import InvariantViolation, ScenarioError
 from simfl.fl.results import RoundResult
-from simfl.market.agents import Federation, FLClient, Trader
+from simfl.market.agents import SINKS, Federation, FLClient, Sink, Trader
+from simfl.market.history import Prefix
 from simfl.market.investors import Investor, LiquidityProvider
 from simfl.market.mechanism import allocation_weights, payout_mode, scheduled_amount
 from simfl.market.strategies import MarketView
 from simfl.market.valuation import Valuation
+from simfl.recording import RunCollector
 from simfl.sources import ScoreSource, make_source
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"
@@ -46,7 +48,9 @@ class FederationMarket(mesa.Model):
     Args:
         scenario: a YAML path, a mapping or a validated `Scenario`; default: the shipped
             quickstart.
-        seed: overrides the scenario's seed (Mesa's `batch_run` passes it).
+        seed: the run's seed; None draws a fresh one from the OS (Mesa's convention, so
+            `mesa.batch_run` iterations without a seed differ), kept in `self.seed`
+            and `self.scenario.seed`. `run_model` and `simfl run` pass the scenario's.
         overrides: dotted keys to set, as `--set` does.
         source: a ready score source (the sweep's FL-trajectory cache); default: the
             scenario's `scores.source`.
@@ -60,7 +64,7 @@ class FederationMarket(mesa.Model):
         source: ScoreSource | None = None,
     ) -> None:
         config = load_scenario(scenario if scenario is not None else QUICKSTART, overrides)
-        seed = config.seed if seed is None else int(seed)
+        seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else int(seed)
         super().__init__(seed=seed)
         self.scenario = config.model_copy(update={"seed": seed})
         self.seed = seed
@@ -83,20 +87,28 @@ class FederationMarket(mesa.Model):
         self.trajectory: list[RoundResult] = []  # every round's FL result, for replays
         self.score_rows: list[tuple[int, int, str, float, bool]] = []
         self.event_marks: list[int] = [0]  # ledger.events index where each step starts
-        self.revenue = self.emission = 0
+        self.revenue = self.emission = self.from_treasury = 0
         self.timings = {"fl_seconds": 0.0, "market_seconds": 0.0}  # manifest only, never tables
 
         self._genesis()
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = RunCollector(
             model_reporters=model_reporters(self),
             agent_reporters={column: column for column in AGENT_COLUMNS},
+            agents_every=self.scenario.collect.agents_every,
         )
         self.datacollector.collect(self)  # step 0: the market at genesis
 
     # ------------------------------------------------------------------ genesis
 
     def _genesis(self) -> None:
-        """Tokens, pools and agents; every pool opens at the same price."""
+        """Tokens, pools and agents; every pool opens at the genesis price.
+
+        Everything minted here is named by a scenario key and owned by a row of
+        `agents.parquet`: the pools' seed (`market.pool`, from `pool.source`), the
+        treasury (`market.treasury.initial`), clients' endowments, investors' and LPs'
+        budgets; CST that investors (`genesis_tokens`) and LPs (`deploy`) hold at genesis
+        is minted for, and sold by, the federation at the genesis price.
+        """
         market = self.scenario.market
         self.ledger = Ledger()
         self.base = self.ledger.register_token("BASE")
@@ -109,13 +121,15 @@ class FederationMarket(mesa.Model):
         self.valuation = Valuation(self.ledger, self.pools, self.tokens, self.base)
         # live read-only balance maps: the market's hot path reads these directly
         self.base_book, self.books = self.valuation.base_book, self.valuation.books
-        seed_base = self.to_units(market.pool.seed_base)
-        seed_tokens = self.to_units(market.pool.seed_tokens)
-        self.genesis_price = seed_base / seed_tokens
+        self.seed_base = self.to_units(market.pool.seed_base)
+        self.seed_tokens = self.to_units(market.pool.seed_tokens)
+        self.genesis_price = self.seed_base / self.seed_tokens
+        self.transaction_cost = self.to_units(market.transaction_cost)
+        self.treasury_initial = self.to_units(market.treasury.initial)
+        self.spends_treasury = market.treasury.spend == "even" and self.treasury_initial > 0
         self.federation = Federation(self)
-        self.federation.deploy_pools(seed_base, seed_tokens)
-        if market.treasury.initial:
-            self.ledger.mint(self.base, Federation.account, self.to_units(market.treasury.initial))
+        if self.treasury_initial:
+            self.ledger.mint(self.base, Federation.account, self.treasury_initial)
 
         settings = market.clients
         self.clients = [
@@ -129,41 +143,42 @@ class FederationMarket(mesa.Model):
                 token = self.tokens[client.client_index]
                 self.ledger.mint(token, client.account, self.to_units(settings.token_endowment))
 
-        number = 0
         self.investors: list[Investor] = []
-        for group in market.investors:
-            for _ in range(group.count):
-                investor = Investor(self, number, group)
-                self.ledger.mint(self.base, investor.account, investor.budget)
-                self.investors.append(investor)
-                number += 1
-        self.fee_yields = [0.0] * self.n_clients
-        self.cumulative_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool
-        self.round_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool this round
-        self.fees_counted = [(0, 0)] * self.n_clients  # (BASE, CST) fee units already valued
-        self.price_history: list[list[float]] = [[self.genesis_price] for _ in self.tokens]
-        self.score_history: list[tuple[float, ...]] = []
-        self.view = self._market_view("trading", [0] * self.n_clients)
-
+        for number, group in enumerate(g for g in market.investors for _ in range(g.count)):
+            investor = Investor(self, number, group)
+            self.ledger.mint(self.base, investor.account, investor.budget)
+            self.investors.append(investor)
         self.liquidity_providers: list[LiquidityProvider] = []
         for number, group in enumerate(
             g for g in market.liquidity_providers for _ in range(g.count)
         ):
             provider = LiquidityProvider(self, number, group)
             self.ledger.mint(self.base, provider.account, provider.budget)
-            provider.deploy(group.deploy)
             self.liquidity_providers.append(provider)
-        # the market opens after the LPs' deposits (their swaps move every pool alike)
-        opening = [pool.price(token) for pool, token in zip(self.pools, self.tokens)]
-        self.genesis_price = sum(opening) / len(opening)
-        self.price_history = [[price] for price in opening]
+        self.sinks = [Sink(self, name, account) for name, account in SINKS]
+
+        if market.pool.source == "treasury":
+            self.federation.deploy_pools(self.seed_base, self.seed_tokens)
+        else:
+            self._seed_from_liquidity_providers()
+        for investor in self.investors:
+            investor.buy_at_genesis(investor.group.genesis_share)
+        for provider in self.liquidity_providers:
+            provider.deploy(provider.group.deploy)
+
+        self.fee_yields = [0.0] * self.n_clients
+        self.cumulative_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool
+        self.round_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool this round
+        self.fees_counted = [(0, 0)] * self.n_clients  # (BASE, CST) fee units already valued
+        self.price_history = [[pool.price(t)] for pool, t in zip(self.pools, self.tokens)]
+        self.score_history: list[tuple[float, ...]] = []
+        self.view = self._market_view("trading", [0] * self.n_clients)
 
         self.nothing = (0,) * (3 + self.n_clients)  # the valuation of an empty account
-        genesis_values = self.valuation.all()  # PnL baselines: what each trader brought
-        for client in self.clients:
-            client.initial_value = genesis_values.get(client.account, self.nothing)[0]
-        for outsider in (*self.investors, *self.liquidity_providers):
-            outsider.initial_value = outsider.budget
+        genesis_values = self.valuation.all()  # PnL baselines: what each owner brought
+        for agent in (*self.traders, self.federation):
+            spot, liquidation = genesis_values.get(agent.account, self.nothing)[:2]
+            agent.initial_value, agent.initial_liquidation = spot, liquidation
         self.frontrunners = [i for i in self.investors if i.rule.schedule == "before_payout"]
         # these act once a round, in the first substep; other investors act in any
         # substep with their group's `activity` chance
@@ -173,14 +188,67 @@ class FederationMarket(mesa.Model):
         self._close_round()
         self.ledger.check_invariants()
 
+    def _seed_from_liquidity_providers(self) -> None:
+        """`pool.source: liquidity_providers`: the LPs bring both sides of every pool's
+        seed, in equal parts, the CST side bought from the federation at the genesis
+        price; the first part opens the pool at `seed_base / seed_tokens`."""
+        providers = self.liquidity_providers
+        if not providers:
+            raise ScenarioError(
+                "market.pool.source: 'liquidity_providers' needs at least one liquidity "
+                "provider (market.liquidity_providers); add a group or use source 'treasury'"
+            )
+        count = len(providers)
+        part_base, part_tokens = self.seed_base // count, self.seed_tokens // count
+        need = len(self.pools) * 2 * part_base
+        poor = [p.account for p in providers if p.budget < need]
+        if poor:
+            raise ScenarioError(
+                f"market.pool.source: 'liquidity_providers' needs {need / BASE_UNIT:g} BASE "
+                f"from each LP ({count} LPs seed {len(self.pools)} pools of "
+                f"{self.seed_base / BASE_UNIT:g} BASE each, both sides); "
+                f"{len(poor)} have less: raise their budget or seed less"
+            )
+        for index, pool in enumerate(self.pools):
+            token = self.tokens[index]
+            for provider in providers:
+                self.federation.genesis_sale(provider.account, index, part_tokens)
+                amounts = (part_tokens, part_base) if pool.token0 == token else (
+                    part_base, part_tokens)  # fmt: skip
+                pool.add_liquidity(provider.account, *amounts)
+                provider.deposited_base[index] += part_base
+                provider.deposited_tokens[index] += part_tokens
+                provider.entry_price[index] = self.genesis_price
+
     @property
     def traders(self) -> list[Trader]:
         return [*self.clients, *self.investors, *self.liquidity_providers]
 
+    @property
+    def owners(self) -> list[Any]:
+        """Every row of `agents.parquet`: the federation, traders and sinks."""
+        return [self.federation, *self.traders, *self.sinks]
+
+    def treasury_share(self, round_number: int) -> int:
+        """BASE of `treasury.initial` paid out in round `round_number` under `spend: even`:
+        `⌊I·t/T⌋ − ⌊I·(t−1)/T⌋`, so the rounds' shares sum to `I` exactly; 0 under `hold`."""
+        if not self.spends_treasury or not 1 <= round_number <= self.rounds:
+            return 0
+        initial, rounds = self.treasury_initial, self.rounds
+        return initial * round_number // rounds - initial * (round_number - 1) // rounds
+
     # --------------------------------------------------------------------- step
 
     def step(self) -> None:
-        """One FL round and the market's response, in DESIGN.md's order."""
+        """One FL round and the market's response, in DESIGN.md's order.
+
+        A step after the final round only stops the model (`running` turns False):
+        Mesa counts it, so `mesa.batch_run` returns the genesis row and every round
+        (Step 0..rounds, Step = round), and nothing runs past `rounds`.
+        """
+        if self.round >= self.rounds:
+            self.running = False
+            return
         self.round += 1
         self.event_marks.append(len(self.ledger.events))
         for client in self.clients:
@@ -196,7 +264,9 @@ class FederationMarket(mesa.Model):
         )
         self._announce()  # revenue known, buy-backs announced
         self._front_run()  # front-runners buy what was announced, before the payout
-        self.federation.distribute(self.weights, self.revenue, self.emission)  # 4. distribute
+        self.federation.distribute(  # 4. distribute
+            self.weights, self.revenue, self.emission, self.from_treasury
+        )
         for client in self.clients:
             client.end_round()
         for substep in range(self.scenario.market.substeps):  # 5. trade
@@ -206,8 +276,6 @@ class FederationMarket(mesa.Model):
         self._close_round()  # 6. collect
         self.check_invariants()
         self.datacollector.collect(self)
-        if self.round >= self.rounds:
-            self.running = False
         self.timings["fl_seconds"] += fl_seconds
         self.timings["market_seconds"] += time.perf_counter() - clock - fl_seconds
 
@@ -266,7 +334,10 @@ class FederationMarket(mesa.Model):
             if payout_mode(reward.mode).mints
             else 0
         )
-        self.federation.announced = self.federation.plan_buyback(self.weights, self.revenue)
+        self.from_treasury = self.treasury_share(self.round)
+        self.federation.announced = self.federation.plan_buyback(
+            self.weights, self.revenue + self.from_treasury
+        )
         self.view = self._market_view("pre_payout", self.federation.announced)
 
     def _market_view(self, phase: str, announced: list[int]) -> MarketView:
@@ -281,24 +352,32 @@ class FederationMarket(mesa.Model):
             phase=phase,  # type: ignore[arg-type]
             prices=prices,
             genesis_price=self.genesis_price,
-            price_history=tuple(tuple(h) for h in self.price_history),
-            score_history=tuple(self.score_history),
+            # snapshots that copy nothing: the histories only grow at their end
+            price_history=tuple(Prefix(h) for h in self.price_history),
+            score_history=Prefix(self.score_history),
             market_caps=tuple(p * s for p, s in zip(prices, supplies)),
             announced_buyback=tuple(a / BASE_UNIT for a in announced),
         )
 
     def _close_round(self) -> None:
-        """Closing prices, fee yields and every agent's values, for the next round."""
+        """Closing prices, exact fees and every owner's values, for the next round.
+
+        Each pool settles its fees (exact per-LP shares); the round's new fees are valued
+        in BASE with the token side at the closing spot (rounded down), so the cumulative
+        value never falls.
+        """
         for index, (pool, token) in enumerate(zip(self.pools, self.tokens)):
-            price = pool.price(token)
             if self.round:
-                self.price_history[index].append(price)
-            # this round's new fees, token-side ones valued at the closing price; earlier
-            # fees keep the value they had when earned, so the sum never falls
-            fees_base, fees_token = pool.fees_in[self.base], pool.fees_in[token]
+                self.price_history[index].append(pool.price(token))
+            pool.settle_fees()
+            fees = pool.fees_total()
+            fees_token, fees_base = fees if pool.token0 == token else fees[::-1]
             counted_base, counted_token = self.fees_counted[index]
             self.fees_counted[index] = (fees_base, fees_token)
-            new = ((fees_base - counted_base) + (fees_token - counted_token) * price) / BASE_UNIT
+            new_units = (fees_base - counted_base) + router.spot_value(
+                pool, token, fees_token - counted_token
+            )
+            new = new_units / BASE_UNIT
             depth = 2 * pool.reserve_of(self.base) / BASE_UNIT
             self.round_fees[index] = new
             self.fee_yields[index] = new / depth if depth else 0.0
@@ -306,10 +385,8 @@ class FederationMarket(mesa.Model):
         if self.round:
             self.score_history.append(tuple(float(w) for w in self.weights))
         self.view = self._market_view("trading", [0] * self.n_clients)
-        for provider in self.liquidity_providers:
-            provider.accrue_fees(self.round_fees)
         values = self.valuation.all()
-        for agent in (*self.traders, self.federation):
+        for agent in self.owners:
             agent.refresh_values(values.get(agent.account, self.nothing))
 
     def check_invariants(self) -> None:
@@ -340,13 +417,25 @@ def run_model(
     overrides: dict[str, Any] | None = None,
     source: ScoreSource | None = None,
     on_round: Any = None,
+    record_to: Path | None = None,
 ) -> FederationMarket:
-    """Build a model and run it to the end; `on_round(model)` after every step."""
-    model = FederationMarket(scenario, seed=seed, overrides=overrides, source=source)
-    while model.running:
+    """Build a model and run it to the end; `on_round(model)` after every round.
+
+    `seed` None means the scenario's. With `record_to`, the tables are written into
+    that folder in chunks as the run goes (`RunCollector.stream_to`) and finished
+    at the end; the model then keeps no table in memory.
+    """
+    config = load_scenario(scenario, overrides)
+    model = FederationMarket(config, seed=config.seed if seed is None else seed, source=source)
+    if record_to is not None:
+        model.datacollector.stream_to(record_to, model)
+    while model.round < model.rounds:
         model.step()
         if on_round is not None:
             on_round(model)
+    model.step()  # the closing step: no round left, the model stops
+    if record_to is not None:
+        model.datacollector.close(model)
     return model
 
 

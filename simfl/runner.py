@@ -32,7 +32,7 @@ from simfl.errors import UserError
 from simfl.model import FederationMarket, run_model
 from simfl.sources import ScoreSource
 
-TABLES = ("model", "agents", "scores", "events", "comparison")
+TABLES = ("model", "agents", "scores", "events", "flows", "comparison")
 MANIFEST = "manifest.json"
 AMOUNT_TYPE = pa.decimal128(38, 0)  # exact integer base units; 10**38 > any supply here
 PACKAGES = ("simfl", "torch", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy")

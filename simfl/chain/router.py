@@ -23,6 +23,7 @@ Example (a 4:1 pool, 0.3% fee):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import gcd
 
 from simfl.chain.amm import BPS
 from simfl.chain.interface import Pool
@@ -109,6 +110,23 @@ def lp_amounts(pool: Pool, shares: int) -> tuple[int, int]:
         return 0, 0
     reserve0, reserve1 = pool.reserves
     return reserve0 * shares // supply, reserve1 * shares // supply
+
+
+def deposit_amounts(pool: Pool, token: str, max_token: int, max_other: int) -> tuple[int, int]:
+    """The largest deposit ``(amount of token, amount of the other)`` within both limits at
+    *exactly* the pool's current ratio, so adding it leaves the price unchanged.
+
+    Multiples of the reserves' ratio in lowest terms (``R_token/g``, ``R_other/g`` with
+    ``g = gcd``); ``(0, 0)`` if even one step does not fit or the pool is empty. Rounds
+    down — the depositor keeps the remainder.
+    """
+    reserve_token, reserve_other = pool.reserve_of(token), pool.reserve_of(pool.other(token))
+    if reserve_token <= 0 or reserve_other <= 0 or max_token <= 0 or max_other <= 0:
+        return 0, 0
+    g = gcd(reserve_token, reserve_other)
+    step_token, step_other = reserve_token // g, reserve_other // g
+    steps = min(max_token // step_token, max_other // step_other)
+    return steps * step_token, steps * step_other
 
 
 def position_value(pool: Pool, token: str, held: int, shares: int) -> tuple[int, int, int]:

@@ -11,6 +11,8 @@ from simfl.config.base import NonNegInt, PositiveInt, Probability, Section, Toke
 from simfl.market.mechanism import PAYOUT_MODES
 from simfl.market.strategies import CLIENT_POLICIES, INVESTOR_STRATEGIES
 
+NOISE_GENESIS_TOKENS = 0.5  # default share of a noise trader's budget held in tokens at genesis
+
 # allowed names are the registries' keys: a new entry is accepted here without an edit
 PayoutModeName = Literal[tuple(PAYOUT_MODES)]  # type: ignore[valid-type]
 ClientPolicyName = Literal[tuple(CLIENT_POLICIES)]  # type: ignore[valid-type]
@@ -62,6 +64,14 @@ class Pool(Section):
         10_000.0, description="whole CST_i per pool"
     )
     protocol_fee: bool = Field(False, description="Uniswap's feeTo: 1/6 of fees to the treasury")
+    source: Literal["treasury", "liquidity_providers"] = Field(
+        "treasury",
+        description=(
+            "who brings the seed and owns the pools' first LP units: treasury (the "
+            "federation's capital, the default) | liquidity_providers (the LPs, in equal "
+            "parts, the CST side bought from the federation at the genesis price)"
+        ),
+    )
 
 
 class Schedule(Section):
@@ -124,7 +134,15 @@ class Treasury(Section):
     """The federation's BASE treasury."""
 
     initial: TokenAmount = Field(
-        0.0, description="whole BASE held before round 1 (revenue adds to it)"
+        0.0, description="whole BASE held before round 1 (the federation's capital)"
+    )
+    spend: Literal["even", "hold"] = Field(
+        "even",
+        description=(
+            "even: `initial` is paid out in equal parts over the rounds, on top of revenue, "
+            "through the mode's BASE channel (direct payments; buy-backs in buyback, "
+            "hybrid and mint) | hold: kept as a reserve, never spent"
+        ),
     )
 
 
@@ -175,6 +193,21 @@ class InvestorGroup(Section):
     max_position: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.5, description="of budget in one token"
     )
+    genesis_tokens: Probability | None = Field(
+        None,
+        description="share of budget spent at genesis on CST (evenly over every token) "
+        "bought from the federation at the genesis price, so it can sell from round 1; "
+        f"default: {NOISE_GENESIS_TOKENS} for noise traders (they trade only what they "
+        "could trade both ways, so they need tokens), 0 for the other strategies",
+    )
+
+    @property
+    def genesis_share(self) -> float:
+        """`genesis_tokens`, or its strategy's default when unset."""
+        if self.genesis_tokens is not None:
+            return self.genesis_tokens
+        return NOISE_GENESIS_TOKENS if self.strategy == "noise" else 0.0
+
     max_slippage_bps: Annotated[int, Field(ge=1, le=10_000)] = Field(
         300, description="orders are capped so fee + price impact stay within this"
     )
@@ -212,3 +245,8 @@ class Market(Section):
         default_factory=list, description="groups of liquidity providers"
     )
     substeps: NonNegInt = Field(10, description="trading substeps after each payout")
+    transaction_cost: TokenAmount = Field(
+        0.0,
+        description="whole BASE every trader pays per executed trade, to the "
+        "transaction-cost sink (gas, venue fees); 0 = none",
+    )

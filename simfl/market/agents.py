@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
-from simfl.chain import BPS, ConstantProductPool, get_amount_in
+from simfl.chain import BPS, LOCKED_ACCOUNT, router
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
 from simfl.market.mechanism import payout_mode, split_amount
@@ -25,6 +25,14 @@ if TYPE_CHECKING:
 
 NO_SLIPPAGE_LIMIT_BPS = BPS - 1  # accepts any price impact (an LP's deposit swaps)
 COSTS_ACCOUNT = "external:costs"  # where clients' training costs go (leaves the economy)
+TX_COSTS_ACCOUNT = "external:transaction_costs"  # where per-trade transaction costs go
+GENESIS_SALE = "genesis_sale"  # journal marker: CST sold by the federation at the genesis price
+# the sinks: accounts that only receive, each reported as an agents.parquet row of its own
+SINKS = (
+    ("training_costs", COSTS_ACCOUNT),
+    ("transaction_costs", TX_COSTS_ACCOUNT),
+    ("locked_liquidity", LOCKED_ACCOUNT),  # Uniswap's MINIMUM_LIQUIDITY, locked for ever
+)
 
 
 PPM = 1_000_000  # resolution of decision fractions: parts per million
@@ -67,6 +75,34 @@ class Reporting:
     trades = 0
     fees_earned = 0.0
     impermanent_loss = 0.0
+    transaction_costs = 0.0
+    initial_value = 0  # BASE base units at spot after genesis (the PnL baseline)
+    initial_liquidation = 0  # BASE base units it could have sold for after genesis
+
+    def report_values(self, base_units: int, values: Sequence[int], unit: int) -> None:
+        """Set the value columns from its row of `Valuation.all` (base units → whole)."""
+        spot, liquidation, tokens_spot, *held = values
+        self.holdings = tuple(amount / unit for amount in held)
+        self.base = base_units / unit
+        self.value_spot = spot / unit
+        self.value_liquidation = liquidation / unit
+        self.tokens_value = tokens_spot / unit
+
+
+class Sink(Reporting, mesa.Agent):
+    """An account that only receives (training costs, transaction costs, locked LP units):
+    a row of its own so that every unit has a reported owner."""
+
+    kind = "sink"
+
+    def __init__(self, model: FederationMarket, name: str, account: str) -> None:
+        super().__init__(model)
+        self.strategy = name
+        self.account = account
+
+    def refresh_values(self, values: Sequence[int]) -> None:
+        model = self.model
+        self.report_values(model.base_book.get(self.account, 0), values, model.base_unit)
 
 
 class Trader(Reporting, mesa.Agent):
@@ -81,7 +117,7 @@ class Trader(Reporting, mesa.Agent):
         self.slippage_units = 0  # BASE base units given up against the pre-trade spot price
         self.failed_trades = 0
         self.trades = 0
-        self.initial_value = 0  # BASE base units at spot, set after genesis
+        self.transaction_cost_units = 0  # BASE base units paid to the transaction-cost sink
 
     @property
     def market(self) -> FederationMarket:
@@ -93,67 +129,60 @@ class Trader(Reporting, mesa.Agent):
     def base_balance(self) -> int:
         return self.market.base_book.get(self.account, 0)
 
-    def max_order(self, reserve_in: int, fee_bps: int) -> int:
-        """Largest input whose fee plus price impact stays within the slippage limit.
-
-        Receiving at least `(1 − s)` of the spot value needs
-        `a ≤ r·(s − f) / ((1 − f)·(1 − s))` (fee f, slippage s); 0.1% is kept back for
-        the floors in the pool's integer math. Rounds down.
-        """
-        s, f = self.slippage_bps, fee_bps
-        if s <= f:
-            return 0
-        cap = reserve_in * (s - f) * BPS // ((BPS - f) * (BPS - s))
-        return cap * 999 // 1000
-
     def buy(self, index: int, base_in: int) -> int:
         """Spend up to `base_in` BASE on CST_index within the slippage limit; tokens got."""
-        model = self.model
-        return self._swap(index, model.base, model.tokens[index], base_in, buying=True)
+        return self._swap(index, self.model.base, base_in, buying=True)
 
     def sell(self, index: int, tokens_in: int) -> int:
         """Sell up to `tokens_in` CST_index for BASE within the slippage limit; BASE got."""
-        model = self.model
-        return self._swap(index, model.tokens[index], model.base, tokens_in, buying=False)
+        return self._swap(index, self.model.tokens[index], tokens_in, buying=False)
 
-    def _swap(self, index: int, token_in: str, token_out: str, amount_in: int, buying: bool) -> int:
-        """Swap up to `amount_in` (capped by balance and slippage) in pool `index`.
+    def _swap(self, index: int, token_in: str, amount_in: int, buying: bool) -> int:
+        """Swap up to `amount_in` (capped by balance and, in the router, by the slippage
+        limit) in pool `index`; then pay the scenario's transaction cost, if any.
 
         Slippage paid is counted in BASE against the pre-trade spot price (rounded down).
         A refused swap counts as a failed trade and changes nothing.
         """
-        pool: ConstantProductPool = self.model.pools[index]
-        reserve_in, reserve_out = pool.reserve_of(token_in), pool.reserve_of(token_out)
-        held = self.model.ledger.balances_of(token_in).get(self.account, 0)
-        amount_in = min(amount_in, self.max_order(reserve_in, pool.fee_bps), held)
+        model = self.model
+        held = model.ledger.balances_of(token_in).get(self.account, 0)
+        amount_in = min(amount_in, held)
         if amount_in <= 0:
             return 0
-        fair_out = amount_in * reserve_out // reserve_in
-        min_out = fair_out * (BPS - self.slippage_bps) // BPS
         try:
-            out = pool.swap_exact_in(self.account, token_in, amount_in, min_out)
+            result = router.swap_within(
+                model.pools[index], self.account, token_in, amount_in, self.slippage_bps
+            )
         except (AmmError, LedgerError):
             self.failed_trades += 1
             return 0
+        if result is None:
+            return 0
         self.trades += 1
+        paid, out, spot_out = result.amount_in, result.amount_out, result.spot_out
         # in BASE: what was paid beyond spot (buying) or what spot would have paid (selling)
-        self.slippage_units += (
-            amount_in - out * reserve_in // reserve_out if buying else fair_out - out
-        )
+        self.slippage_units += paid - out * paid // spot_out if buying else spot_out - out
+        if model.transaction_cost:
+            self.pay_transaction_cost(model.transaction_cost)
         return out
+
+    def pay_transaction_cost(self, cost: int) -> None:
+        """Pay a trade's transaction cost in BASE to the sink; what it lacks is waived."""
+        model = self.model
+        paid = min(cost, model.base_book.get(self.account, 0))
+        if paid:
+            model.ledger.transfer(model.base, self.account, TX_COSTS_ACCOUNT, paid)
+            self.transaction_cost_units += paid
 
     def refresh_values(self, values: Sequence[int]) -> None:
         """Reported values (whole tokens) from its row of `Valuation.all` (base units)."""
         unit = self.model.base_unit
-        spot, liquidation, tokens_spot, *held = values
-        self.holdings = tuple(amount / unit for amount in held)
-        self.base = self.base_balance() / unit
-        self.value_spot = spot / unit
-        self.value_liquidation = liquidation / unit
+        spot, liquidation = values[0], values[1]
+        self.report_values(self.base_balance(), values, unit)
         self.pnl = (spot - self.initial_value) / unit
-        self.pnl_liquidation = (liquidation - self.initial_value) / unit
+        self.pnl_liquidation = (liquidation - self.initial_liquidation) / unit
         self.slippage_paid = self.slippage_units / unit
-        self.tokens_value = tokens_spot / unit
+        self.transaction_costs = self.transaction_cost_units / unit
         if self.client_index >= 0:
             self.own_tokens = self.token_balance(self.client_index) / unit
 
@@ -162,7 +191,12 @@ class Trader(Reporting, mesa.Agent):
 
 
 class Federation(Reporting, mesa.Agent):
-    """The FL server's treasury: deploys the pools and pays contributions out."""
+    """The FL server's treasury: opens the pools, sells CST at genesis, pays contributions.
+
+    Its row in `agents.parquet` holds the treasury's BASE, its tokens and LP shares; its
+    PnL is its value now less what it held after genesis and the revenue it has earned
+    since (money from outside), so every payout shows as a cost.
+    """
 
     kind = "federation"
     account = "federation"
@@ -173,11 +207,15 @@ class Federation(Reporting, mesa.Agent):
         self.paid_base = [0] * n  # cumulative BASE paid directly, per client
         self.paid_tokens = [0] * n  # cumulative CST minted or forwarded, per client
         self.bought_back_base = [0] * n  # cumulative BASE spent buying CST_i back
+        self.sold_at_genesis = [0] * n  # CST_i sold at the genesis price
         self.revenue_total = 0
+        self.treasury_spent = 0  # of `treasury.initial`, paid out through the mode so far
+        self.carry = [0] * n  # buy-back BASE owed from rounds whose order could not execute
         self.announced = [0] * n  # BASE it will spend per token this round
 
     def deploy_pools(self, seed_base: int, seed_tokens: int) -> None:
-        """Genesis: mint `seed_tokens` of each CST_i and pair it with `seed_base` BASE."""
+        """Genesis from the treasury's capital: mint `seed_tokens` of each CST_i and
+        `seed_base` BASE (`market.pool.seed_*`, source `treasury`) and pair them."""
         ledger = self.model.ledger
         for pool, token in zip(self.model.pools, self.model.tokens):
             ledger.mint(token, self.account, seed_tokens)
@@ -187,21 +225,57 @@ class Federation(Reporting, mesa.Agent):
             )
             pool.add_liquidity(self.account, amount0, amount1)
 
-    def plan_buyback(self, weights: list[Fraction], revenue: int) -> list[int]:
-        """BASE to spend buying each CST_i back this round: the round's revenue split by
-        weight (announced before the payout; the revenue arrives before it is spent).
-        Rounds down (`split_amount`): the dust stays in the treasury."""
-        if not payout_mode(self.model.reward.mode).buys_back:
-            return [0] * len(weights)
-        return split_amount(revenue, weights)
+    def genesis_price_of(self, tokens: int) -> int:
+        """BASE for `tokens` CST at the genesis price `seed_base / seed_tokens`, rounded up
+        — favours the seller."""
+        model = self.model
+        return -(-tokens * model.seed_base // model.seed_tokens)
 
-    def distribute(self, weights: list[Fraction], revenue: int, emission: int) -> None:
+    def genesis_sale(self, buyer: str, index: int, tokens: int) -> int:
+        """Sell `tokens` newly minted CST_index to `buyer` at the genesis price, outside the
+        pool (so no price moves): one `genesis_sale` marker, the mint, the two transfers.
+
+        Returns:
+            BASE paid (`genesis_price_of`); 0 and nothing changes if the buyer cannot pay.
+        """
+        model = self.model
+        ledger, token = model.ledger, model.tokens[index]
+        cost = self.genesis_price_of(tokens)
+        if tokens <= 0 or cost > ledger.balance(model.base, buyer):
+            return 0
+        ledger.note(GENESIS_SALE, token, self.account, buyer, tokens)
+        ledger.mint(token, self.account, tokens)
+        ledger.transfer(token, self.account, buyer, tokens)
+        ledger.transfer(model.base, buyer, self.account, cost)
+        self.sold_at_genesis[index] += tokens
+        return cost
+
+    def plan_buyback(self, weights: list[Fraction], budget: int) -> list[int]:
+        """BASE to spend buying each CST_i back this round: the round's BASE budget split
+        by weight, plus what earlier rounds could not spend (`carry`). Announced before
+        the payout; the revenue arrives before it is spent. Rounds down (`split_amount`):
+        the dust stays in the treasury."""
+        if not self.buys_back():
+            return [0] * len(weights)
+        return [p + c for p, c in zip(split_amount(budget, weights), self.carry)]
+
+    def buys_back(self) -> bool:
+        """Whether BASE is paid out as buy-backs: in buy-back modes, and in `mint` mode for
+        the treasury's spending of `initial` (its only BASE channel)."""
+        model = self.model
+        mode = payout_mode(model.reward.mode)
+        return mode.buys_back or (not mode.pays_base and model.spends_treasury)
+
+    def distribute(
+        self, weights: list[Fraction], revenue: int, emission: int, from_treasury: int = 0
+    ) -> None:
         """Step 4 of a round: pay out by `reward.mode`; never spends what it does not have.
         Every split rounds down (`split_amount`): the dust stays with the federation.
 
         Revenue arrives first (minted BASE: money from outside the economy), then the
         payouts: `direct` transfers BASE, `mint` mints CST_i, `buyback` swaps BASE for
-        CST_i (burned or forwarded), `hybrid` mints and buys back.
+        CST_i (burned or forwarded), `hybrid` mints and buys back. `from_treasury` (the
+        round's share of `treasury.initial`) joins the revenue as BASE to pay out.
         """
         model = self.model
         ledger, base = model.ledger, model.base
@@ -209,9 +283,10 @@ class Federation(Reporting, mesa.Agent):
         if revenue:  # 0 in mint mode: it earns nothing
             ledger.mint(base, self.account, revenue)
             self.revenue_total += revenue
+        self.treasury_spent += from_treasury
         if mode.pays_base:
-            amounts = split_amount(min(revenue, ledger.balance(base, self.account)), weights)
-            for i, amount in enumerate(amounts):
+            budget = min(revenue + from_treasury, ledger.balance(base, self.account))
+            for i, amount in enumerate(split_amount(budget, weights)):
                 if amount:
                     ledger.transfer(base, self.account, model.clients[i].account, amount)
                     self.paid_base[i] += amount
@@ -222,19 +297,22 @@ class Federation(Reporting, mesa.Agent):
                     ledger.mint(model.tokens[i], model.clients[i].account, amount)
                     self.paid_tokens[i] += amount
                     model.clients[i].receive(0, amount)
-        if mode.buys_back:
-            for i, amount in enumerate(self.announced):
-                amount = min(amount, ledger.balance(base, self.account))
-                if amount:
-                    self._buy_back(i, amount)
+        for i, amount in enumerate(self.announced):
+            amount = min(amount, ledger.balance(base, self.account))
+            if amount:
+                self._buy_back(i, amount)
 
     def _buy_back(self, index: int, base_in: int) -> None:
+        """Buy CST_index for `base_in` BASE; an order too small to buy anything is carried
+        to the next round's buy-back of that token instead of staying stranded."""
         model = self.model
         token = model.tokens[index]
         try:
             bought = model.pools[index].swap_exact_in(self.account, model.base, base_in)
         except AmmError:
-            return  # too small to buy anything: the BASE stays in the treasury
+            self.carry[index] = base_in
+            return
+        self.carry[index] = 0
         self.bought_back_base[index] += base_in
         if model.reward.bought_back == "burn":
             model.ledger.burn(token, self.account, bought)
@@ -244,13 +322,14 @@ class Federation(Reporting, mesa.Agent):
             model.clients[index].receive(0, bought)
 
     def refresh_values(self, values: Sequence[int]) -> None:
-        """Reported values (whole tokens) of the treasury's BASE, tokens and pool shares."""
-        unit = self.model.base_unit
-        self.base = self.model.ledger.balance(self.model.base, self.account) / unit
-        spot, liquidation, tokens_spot, *held = values
-        self.holdings = tuple(amount / unit for amount in held)
-        self.tokens_value = tokens_spot / unit
-        self.value_spot, self.value_liquidation = spot / unit, liquidation / unit
+        """Reported values (whole tokens) of the treasury's BASE, tokens and pool shares,
+        and its PnL net of the revenue it earned."""
+        model = self.model
+        unit = model.base_unit
+        self.report_values(model.base_book.get(self.account, 0), values, unit)
+        self.received_base = self.revenue_total / unit
+        self.pnl = (values[0] - self.initial_value - self.revenue_total) / unit
+        self.pnl_liquidation = (values[1] - self.initial_liquidation - self.revenue_total) / unit
 
 
 class FLClient(Trader):
@@ -349,14 +428,12 @@ class FLClient(Trader):
 
     def _sell_for(self, index: int, base_needed: int) -> None:
         """Sell about enough CST_index to receive `base_needed` BASE: the exact input it
-        needs (`get_amount_in`, rounded up by one — favours the pool), within its slippage
-        limit (so possibly less than needed)."""
+        needs (`router.quote_in`, rounded up — favours the pool), within its slippage
+        limit (so possibly less than needed); everything if the pool cannot pay that."""
         model = self.model
         pool = model.pools[index]
-        reserve_token = pool.reserve_of(model.tokens[index])
-        reserve_base = pool.reserve_of(model.base)
-        if base_needed >= reserve_base:
+        if base_needed >= pool.reserve_of(model.base):
             needed = self.token_balance(index)
         else:
-            needed = get_amount_in(base_needed, reserve_token, reserve_base, pool.fee_bps)
+            needed = router.quote_in(pool, model.base, base_needed)
         self.sell(index, needed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from simfl.chain import router
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
 from simfl.market.agents import NO_SLIPPAGE_LIMIT_BPS, Trader, fraction_of
@@ -60,6 +61,16 @@ class Investor(Trader):
         """Its strategy's orders now (`strategies.INVESTOR_STRATEGIES`)."""
         return self.rule.decide(self.market.view, self.position(), self.market.rng, self.group)
 
+    def buy_at_genesis(self, fraction: float) -> None:
+        """Genesis: spend `fraction` of the budget, evenly over every token, on CST bought
+        from the federation at the genesis price (a recorded sale; no price moves)."""
+        model = self.market
+        n = model.n_clients
+        per_token = fraction_of(self.budget, fraction) // max(n, 1)
+        tokens = per_token * model.seed_tokens // model.seed_base  # rounds down
+        for index in range(n):
+            model.federation.genesis_sale(self.account, index, tokens)
+
     def execute(self, orders: list[rules.Order]) -> None:
         for order in orders:
             if order.side == "buy":
@@ -78,7 +89,12 @@ class Investor(Trader):
 
 
 class LiquidityProvider(Trader):
-    """Adds liquidity when fee yield is attractive, withdraws on impermanent loss."""
+    """Adds liquidity when fee yield is attractive, withdraws on impermanent loss.
+
+    Deposits are at the pool's exact ratio (`router.deposit_amounts`), so they never move
+    a price. Fees are exact: its LP units' share of each pool's fees (`pool.fees_of`),
+    the token side valued at the closing spot of the round it was earned in.
+    """
 
     kind = "liquidity_provider"
     strategy = "lp"
@@ -92,16 +108,27 @@ class LiquidityProvider(Trader):
         self.entry_price = [0.0] * n  # BASE per CST_i, liquidity-weighted
         self.deposited_base = [0] * n
         self.deposited_tokens = [0] * n
-        self.pool_fees = [0.0] * n  # whole BASE of fees accrued on the current positions
-        self.realized_fees = 0.0  # whole BASE of fees on positions already withdrawn
+        self.fees_seen = [(0, 0)] * n  # (BASE, CST_i) fee units already valued, per pool
+        self.pool_fees = [0] * n  # BASE base units of fees on the current positions
+        self.realized_fees = 0  # BASE base units of fees on positions already withdrawn
         self.realized_loss = 0.0  # whole BASE of impermanent loss locked in by withdrawals
 
     def deploy(self, fraction: float) -> None:
-        """Genesis: put `fraction` of the budget into every pool, evenly."""
+        """Genesis: put `fraction` of the budget into every pool, evenly; the CST side is
+        bought from the federation at the genesis price (a recorded sale), so every pool
+        opens at its genesis price."""
         n = self.market.n_clients
         per_pool = fraction_of(self.budget, fraction) // max(n, 1)
         for index in range(n):
-            self.provide(index, per_pool)
+            self.provide_at_genesis(index, per_pool)
+
+    def provide_at_genesis(self, index: int, base_budget: int) -> None:
+        """Buy half of `base_budget`'s worth of CST_index at the genesis price from the
+        federation and deposit both sides at the pool's ratio."""
+        model = self.market
+        tokens = (base_budget // 2) * model.seed_tokens // model.seed_base
+        if model.federation.genesis_sale(self.account, index, tokens):
+            self._deposit(index, self.token_balance(index), base_budget - base_budget // 2)
 
     def provide(self, index: int, base_budget: int) -> None:
         """Swap half of `base_budget` for CST_index and deposit both sides at the pool
@@ -109,24 +136,28 @@ class LiquidityProvider(Trader):
         base_budget = min(base_budget, self.base_balance())
         if base_budget <= 1:
             return
-        model = self.market
-        pool = model.pools[index]
-        token = model.tokens[index]
         before = self.base_balance()
         got = self.buy(index, base_budget // 2)
         if got <= 0:
             return
-        left = base_budget - (before - self.base_balance())
-        reserve_base, reserve_token = pool.reserve_of(model.base), pool.reserve_of(token)
-        base_side = min(left, got * reserve_base // reserve_token)
-        token_side = min(got, base_side * reserve_token // reserve_base)
+        self._deposit(index, got, base_budget - (before - self.base_balance()))
+
+    def _deposit(self, index: int, max_tokens: int, max_base: int) -> None:
+        """Deposit at most `max_tokens` CST_index and `max_base` BASE at the exact pool ratio."""
+        model = self.market
+        pool, token = model.pools[index], model.tokens[index]
+        max_tokens = min(max_tokens, self.token_balance(index))
+        max_base = min(max_base, self.base_balance())
+        token_side, base_side = router.deposit_amounts(pool, token, max_tokens, max_base)
+        if not token_side:
+            return
         amounts = (token_side, base_side) if pool.token0 == token else (base_side, token_side)
+        price = pool.price(token)
         try:
             pool.add_liquidity(self.account, *amounts)
         except (AmmError, LedgerError):
             self.failed_trades += 1
             return
-        price = reserve_base / reserve_token
         old = self.deposited_base[index]
         self.entry_price[index] = (self.entry_price[index] * old + price * base_side) / (
             old + base_side
@@ -141,6 +172,7 @@ class LiquidityProvider(Trader):
         shares = self.market.ledger.balance(pool.lp_token, self.account)
         if shares <= 0:
             return
+        self.accrue_fees(index)  # fees up to now belong to the position being closed
         loss = self.open_loss(index)
         try:
             pool.remove_liquidity(self.account, shares)
@@ -151,7 +183,7 @@ class LiquidityProvider(Trader):
         self.realized_fees += self.pool_fees[index]
         self.deposited_base[index] = 0
         self.deposited_tokens[index] = 0
-        self.pool_fees[index] = 0.0
+        self.pool_fees[index] = 0
 
     def open_loss(self, index: int) -> float:
         """Impermanent loss of the open position in pool `index`, whole BASE:
@@ -159,23 +191,28 @@ class LiquidityProvider(Trader):
         if not self.deposited_base[index]:
             return 0.0
         model = self.market
-        scale = model.base_unit
-        price = model.pools[index].price(model.tokens[index])
-        hold = (self.deposited_base[index] + self.deposited_tokens[index] * price) / scale
-        position = model.valuation.lp_position(index, self.account) / scale
-        return position - hold - self.pool_fees[index]
+        pool, token = model.pools[index], model.tokens[index]
+        hold = self.deposited_base[index] + router.spot_value(
+            pool, token, self.deposited_tokens[index]
+        )
+        shares = model.ledger.balance(pool.lp_token, self.account)
+        position = router.position_value(pool, token, 0, shares)[0]
+        return (position - hold - self.pool_fees[index]) / model.base_unit
 
-    def accrue_fees(self, round_fees: list[float]) -> None:
-        """At a round's close: its share of each pool's fees this round (whole BASE).
-
-        The share is its LP units over the pool's at the close, so fees earned before a
-        mid-round deposit are attributed pro rata — an estimate, never negative.
-        """
-        ledger = self.market.ledger
-        for index, pool in enumerate(self.market.pools):
-            shares = ledger.balance(pool.lp_token, self.account)
-            if shares and round_fees[index]:
-                self.pool_fees[index] += round_fees[index] * shares / pool.total_liquidity
+    def accrue_fees(self, index: int) -> None:
+        """Value the fees its LP units earned in pool `index` since it last looked: exact
+        units from the pool's settled accounts (settled first), the CST side at spot now
+        (rounded down)."""
+        model = self.market
+        pool, token = model.pools[index], model.tokens[index]
+        pool.settle_fees()
+        fee_base, fee_token, _ = router.fees_value(pool, token, self.account)
+        seen_base, seen_token = self.fees_seen[index]
+        if (fee_base, fee_token) == (seen_base, seen_token):
+            return
+        self.fees_seen[index] = (fee_base, fee_token)
+        new = (fee_base - seen_base) + router.spot_value(pool, token, fee_token - seen_token)
+        self.pool_fees[index] += new
 
     def trade(self) -> None:
         """Its turn, once a round: withdraw where IL is too large, add where fees pay."""
@@ -195,6 +232,10 @@ class LiquidityProvider(Trader):
     def refresh_values(self, values: Sequence[int]) -> None:
         """Fees earned and impermanent loss, realised (closed positions) plus open."""
         super().refresh_values(values)
-        open_loss = sum(self.open_loss(index) for index in range(self.market.n_clients))
-        self.fees_earned = self.realized_fees + sum(self.pool_fees)
+        n = self.market.n_clients
+        for index in range(n):
+            self.accrue_fees(index)
+        unit = self.market.base_unit
+        open_loss = sum(self.open_loss(index) for index in range(n))
+        self.fees_earned = (self.realized_fees + sum(self.pool_fees)) / unit
         self.impermanent_loss = self.realized_loss + open_loss

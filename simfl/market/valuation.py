@@ -1,73 +1,39 @@
 """What accounts are worth, in exact BASE base units, from the ledger and the pools.
 
 A position is marked two ways: at the pool's spot price, and at what selling it into
-the pool would fetch (liquidation value); LP shares at their pro-rata reserves. Pure
-integer math, rounded down throughout; floats appear only when agents report.
+the pool would fetch (liquidation value); LP shares at their pro-rata reserves. The
+pool math is the router's (`simfl.chain.router.position_value`); this module only
+walks the books. Integers, rounded down throughout; floats appear only when agents
+report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from simfl.chain import ConstantProductPool, Ledger, get_amount_out
-
-
-def position_value(
-    held: int, shares: int, reserve_base: int, reserve_token: int, lp_supply: int, fee_bps: int
-) -> tuple[int, int, int]:
-    """BASE base units of `held` CST plus `shares` LP units of a CST/BASE pool.
-
-    Returns (spot, liquidation, spot value of `held` alone): the LP share's reserves are
-    taken out first, then all the CST is marked at spot or sold into what remains.
-    Rounds down throughout.
-    """
-    tokens_spot = held * reserve_base // reserve_token if held else 0
-    spot = liquidation = 0
-    if shares:
-        base_part = reserve_base * shares // lp_supply
-        token_part = reserve_token * shares // lp_supply
-        spot = liquidation = base_part
-        reserve_base -= base_part
-        reserve_token -= token_part
-        held += token_part
-    if held and reserve_token:
-        spot += held * reserve_base // reserve_token
-        liquidation += get_amount_out(held, reserve_token, reserve_base, fee_bps)
-    return spot, liquidation, tokens_spot
+from simfl.chain import Ledger, Pool, router
 
 
 class Valuation:
     """Reads balances and pool states to value one account or every account at once."""
 
-    def __init__(
-        self, ledger: Ledger, pools: list[ConstantProductPool], tokens: list[str], base: str
-    ) -> None:
+    def __init__(self, ledger: Ledger, pools: list[Pool], tokens: list[str], base: str) -> None:
         self.ledger, self.pools, self.tokens, self.base = ledger, pools, tokens, base
         # live read-only balance maps (the ledger's own dicts)
         self.base_book: Mapping[str, int] = ledger.balances_of(base)
         self.books = [ledger.balances_of(token) for token in tokens]
         self.lp_books = [ledger.balances_of(pool.lp_token) for pool in pools]
 
-    def pool_state(self, index: int) -> tuple[int, int, int, int]:
-        """Pool `index` as `position_value` reads it: reserves, LP supply, fee."""
-        pool = self.pools[index]
-        return (
-            pool.reserve_of(self.base),
-            pool.reserve_of(self.tokens[index]),
-            pool.total_liquidity,
-            pool.fee_bps,
-        )
-
     def account(self, account: str) -> tuple[int, int, int]:
         """BASE base units one account is worth: at spot, if it sold everything now, and
-        the spot value of the CST it holds outright (see `position_value`)."""
+        the spot value of the CST it holds outright (`router.position_value` per pool)."""
         spot = liquidation = self.base_book.get(account, 0)
         tokens_spot = 0
         for index, book in enumerate(self.books):
             held = book.get(account, 0)
             shares = self.lp_books[index].get(account, 0)
             if held or shares:
-                values = position_value(held, shares, *self.pool_state(index))
+                values = router.position_value(self.pools[index], self.tokens[index], held, shares)
                 spot += values[0]
                 liquidation += values[1]
                 tokens_spot += values[2]
@@ -87,11 +53,11 @@ class Valuation:
         }
         for index, book in enumerate(self.books):
             lp_book = self.lp_books[index]
-            state = self.pool_state(index)
+            pool, token = self.pools[index], self.tokens[index]
             for account, held in book.items():
                 if held:
-                    spot, liquidation, tokens_spot = position_value(
-                        held, lp_book.get(account, 0), *state
+                    spot, liquidation, tokens_spot = router.position_value(
+                        pool, token, held, lp_book.get(account, 0)
                     )
                     row = values.setdefault(account, empty.copy())
                     row[0] += spot
@@ -100,7 +66,7 @@ class Valuation:
                     row[3 + index] = held
             for account, shares in lp_book.items():
                 if shares and not book.get(account):
-                    spot, liquidation, _ = position_value(0, shares, *state)
+                    spot, liquidation, _ = router.position_value(pool, token, 0, shares)
                     row = values.setdefault(account, empty.copy())
                     row[0] += spot
                     row[1] += liquidation
@@ -108,6 +74,8 @@ class Valuation:
 
     def lp_position(self, index: int, account: str) -> int:
         """Spot value, in BASE base units, of an account's LP shares in pool `index`
-        (`position_value` of the shares alone; rounds down)."""
+        (`router.position_value` of the shares alone; rounds down)."""
         shares = self.lp_books[index].get(account, 0)
-        return position_value(0, shares, *self.pool_state(index))[0] if shares else 0
+        if not shares:
+            return 0
+        return router.position_value(self.pools[index], self.tokens[index], 0, shares)[0]

@@ -24,13 +24,22 @@ def test_genesis_prices_are_equal_across_clients() -> None:
     assert all(pool.reserves == model.pools[0].reserves for pool in model.pools)
 
 
-def test_liquidity_providers_deploy_alike_so_pools_still_open_equal() -> None:
+def test_liquidity_providers_deposit_at_the_genesis_price_so_pools_open_there() -> None:
     model = FederationMarket(
-        synthetic(**{"market.liquidity_providers": [{"count": 2, "budget": 4000, "deploy": 1.0}]})
+        synthetic(
+            **{
+                "market.pool.seed_base": 300,
+                "market.pool.seed_tokens": 1200,
+                "market.liquidity_providers": [{"count": 2, "budget": 4000, "deploy": 1.0}],
+            }
+        )
     )
     assert len({pool.reserves for pool in model.pools}) == 1
-    assert model.genesis_price == model.pools[0].price(model.tokens[0]) > 1.0
-    assert model.price_history[0] == [model.genesis_price]
+    # each LP: 1,000 BASE per pool, half of it buying 2,000 CST at 0.25 from the federation
+    assert model.pools[0].reserves == ((1200 + 2 * 2000) * UNIT, (300 + 2 * 500) * UNIT)
+    assert model.pools[0].price(model.tokens[0]) == model.genesis_price == 0.25
+    assert model.price_history[0] == [0.25]
+    assert model.federation.sold_at_genesis == [4000 * UNIT] * 4
 
 
 def test_direct_mode_pays_exactly_revenue_times_weight() -> None:
