@@ -5,10 +5,10 @@ In memory (Mesa's way, for `mesa.batch_run`, notebooks and tests) the collector 
 every row, as Mesa's does. Once `stream_to(folder)` is called (the runner does, with
 the run's temporary folder) each table is written as soon as its buffer holds about
 `CHUNK_CELLS` values, and the rows written leave memory: the model rows, the agent rows,
-the model's score rows and the ledger's event journal. So a run's memory does not grow
-with its length, and `close` leaves the four tables complete in the folder. Chunk
-boundaries depend only on what was recorded, so a run's files are byte-identical
-whenever its scenario and seed are.
+the model's score rows and the ledger's event journal (with its flows, summed per
+step). So a run's memory does not grow with its length, and `close` leaves the five
+tables complete in the folder. Chunk boundaries depend only on what was recorded, so a
+run's files are byte-identical whenever its scenario and seed are.
 
 The ledger's journal is drained in place (`del ledger.events[:n]`): the list object stays
 the same (pools hold its bound `append`), and an event's `seq` is its position in the
@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -29,6 +30,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from simfl.chain import Ledger
+from simfl.collection import FLOW_COLUMNS, flows_frame, owner_kinds
 from simfl.errors import SimflError
 from simfl.tables import ChunkedTable
 
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from simfl.model import FederationMarket
     from simfl.sources import ScoreSource
 
-STREAMED = ("model", "agents", "scores", "events")  # the tables a run writes as it goes
+STREAMED = ("model", "agents", "scores", "events", "flows")  # written as the run goes
 SCORE_COLUMNS = ("round", "client", "method", "score", "participated")
 EVENT_COLUMNS = ("seq", "step", *Ledger.EVENT_FIELDS[1:])
 # values (rows x columns) a table buffers before it is written: ~20 MB of Python floats
@@ -120,9 +122,10 @@ class RunCollector(mesa.DataCollector):
             )
         empty = {
             "model": pd.DataFrame({name: [] for name in self.model_reporters}),
-            "agents": agents_frame([], list(self.agent_reporters)),
+            "agents": pd.DataFrame([], columns=["step", "agent_id", *self.agent_reporters]),
             "scores": pd.DataFrame([], columns=list(SCORE_COLUMNS)),
             "events": pd.DataFrame([], columns=list(EVENT_COLUMNS)),
+            "flows": pd.DataFrame([], columns=list(FLOW_COLUMNS)).astype({"step": "int64"}),
         }
         self.rows = {name: table.close(empty[name]) for name, table in self._tables.items()}
         return self.rows
@@ -147,11 +150,12 @@ class RunCollector(mesa.DataCollector):
             del scores[:]
         events = model.ledger.events
         if events and (force or len(events) * len(EVENT_COLUMNS) >= CHUNK_CELLS):
-            self._write_events(events)
+            self._write_events(model)
 
-    def _write_events(self, events: list[Any]) -> None:
-        """Write the journal up to the last collection, with each event's step, and drop
-        those events from memory."""
+    def _write_events(self, model: FederationMarket) -> None:
+        """Write the journal up to the last collection, with each event's step, and its
+        flows; then drop those events from memory."""
+        events = model.ledger.events
         start = self.events_written
         steps: list[int] = []
         for step, end in self._event_ends:
@@ -162,7 +166,10 @@ class RunCollector(mesa.DataCollector):
         frame = pd.DataFrame(events[:count], columns=list(Ledger.EVENT_FIELDS[1:]))
         frame.insert(0, "step", steps)
         frame.insert(0, "seq", range(start, start + count))
-        self._tables["events"].write(frame)  # type: ignore[index]
+        tables = self._tables
+        assert tables is not None
+        tables["events"].write(frame)
+        tables["flows"].write(chunk_flows(events[:count], steps, owner_kinds(model)))
         del events[:count]
         self.events_written = start + count
         self._event_ends.clear()
@@ -196,6 +203,23 @@ def agents_frame(records: Iterable[list[tuple[Any, ...]]], names: list[str]) -> 
     frame = frame.rename(columns={"Step": "step", "AgentID": "agent_id"})
     frame["step"] = frame["step"].astype("int64")
     return frame
+
+
+def chunk_flows(events: list[Any], steps: list[int], kinds: dict[str, str]) -> pd.DataFrame:
+    """`collection.flows_frame` of a chunk of whole steps (`steps[i]`: event i's step).
+
+    The chunk is handed to `flows_frame` as a journal of its own, with step marks that
+    put its first event in its first step; rows of a chunk sort before the next chunk's
+    (step leads the sort key), so the chunks concatenate to the whole run's table.
+    """
+    if not events:
+        return pd.DataFrame([], columns=list(FLOW_COLUMNS))
+    first = steps[0]
+    marks = [0] * (first + 1)  # steps before the chunk started before its first event
+    for position in range(1, len(steps)):
+        for _ in range(steps[position] - steps[position - 1]):
+            marks.append(position)
+    return flows_frame(SimpleNamespace(events=events), marks, kinds)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------- whole recorded runs

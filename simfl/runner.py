@@ -17,24 +17,22 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from simfl.atomic import write_json_atomic
 from simfl.config import Scenario, load_scenario
 from simfl.errors import UserError
 from simfl.model import FederationMarket, run_model
+from simfl.recording import comparison_inputs, recorded_tables
 from simfl.sources import ScoreSource
+from simfl.tables import write_table
 
 TABLES = ("model", "agents", "scores", "events", "flows", "comparison")
 MANIFEST = "manifest.json"
-AMOUNT_TYPE = pa.decimal128(38, 0)  # exact integer base units; 10**38 > any supply here
 PACKAGES = ("simfl", "torch", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy")
 
 
@@ -47,19 +45,6 @@ def scenario_digest(scenario: Scenario) -> str:
 def default_run_id(scenario: Scenario) -> str:
     """`<name>-s<seed>-<digest>`: the same resolved scenario always gets the same id."""
     return f"{scenario.name}-s{scenario.seed}-{scenario_digest(scenario)}"
-
-
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write one table as parquet; integer amounts become exact decimals."""
-    columns = {}
-    for name in frame.columns:
-        values = frame[name]
-        if name == "amount":
-            columns[name] = pa.array([Decimal(int(v)) for v in values], type=AMOUNT_TYPE)
-        else:
-            columns[name] = pa.array(values.to_numpy(), from_pandas=True)
-    table = pa.table(columns)
-    pq.write_table(table, path, compression="zstd")
 
 
 def package_version(name: str) -> str:
@@ -180,7 +165,7 @@ def compare_payouts(
             replay = TrajectoryReplay(
                 model.trajectory, model.source.client_sizes, model.source.behaviours
             )
-            market_tables = run_model(scenario, source=replay).tables()
+            market_tables = recorded_tables(scenario, source=replay)
         manifest = {"clients": clients, "scenario": scenario.model_dump(mode="json")}
         frame = client_rewards(market_tables, manifest, yardstick)
         frame.insert(0, "varies", varies)
@@ -225,16 +210,18 @@ def run_scenario(
     started = time.time()
     try:
         clock = time.perf_counter()
-        model = run_model(config, source=source, on_round=on_round)
+        # the tables stream into tmp in chunks as the run goes (bounded memory)
+        model = run_model(config, source=source, on_round=on_round, record_to=tmp)
         run_seconds = time.perf_counter() - clock
-        tables = model.tables()
+        rows = dict(model.datacollector.rows)
+        tables = comparison_inputs(tmp)
         clients = [
             {"index": i, "behaviour": b, "size": int(s)}
             for i, (b, s) in enumerate(zip(model.source.behaviours, model.source.client_sizes))
         ]
         tables["comparison"] = compare_payouts(model, tables, clients)
-        for name in TABLES:
-            write_table(tables[name], tmp / f"{name}.parquet")
+        write_table(tables["comparison"], tmp / "comparison.parquet")
+        rows["comparison"] = len(tables["comparison"])
         timings = {"run_seconds": run_seconds, **model.timings}
         manifest = {
             "status": "complete",
@@ -245,7 +232,7 @@ def run_scenario(
             "scenario": config.model_dump(mode="json"),
             "scenario_digest": scenario_digest(config),
             "clients": clients,
-            "rows": {name: len(tables[name]) for name in TABLES},
+            "rows": {name: rows[name] for name in TABLES},
             "versions": package_versions(),
             "git_commit": git_commit(),
             "git_dirty": git_dirty(),
