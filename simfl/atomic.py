@@ -6,11 +6,28 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from simfl.errors import UserError
+
+FOLDER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # one folder name, never `.`-led
+
+
+def check_folder_name(name: str, what: str = "--run-id") -> str:
+    """`name` if it is one plain folder name (letters, digits, `_ . -`, not starting with
+    `.` or `-`), so a results folder cannot leave its parent nor hide as a temporary
+    `.tmp-` folder; `UserError` otherwise."""
+    if not FOLDER_NAME.fullmatch(name) or len(name) > 200:
+        raise UserError(
+            f"{what} {name!r}: give one folder name inside --out: letters, digits, _ . - "
+            "(not starting with . or -, no /, at most 200 characters)"
+        )
+    return name
 
 
 @contextmanager

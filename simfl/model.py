@@ -418,8 +418,10 @@ def run_model(
     source: ScoreSource | None = None,
     on_round: Any = None,
     record_to: Path | None = None,
+    on_start: Any = None,
 ) -> FederationMarket:
-    """Build a model and run it to the end; `on_round(model)` after every round.
+    """Build a model and run it to the end; `on_start(model)` once it is built,
+    `on_round(model)` after every round.
 
     `seed` None means the scenario's. With `record_to`, the tables are written into
     that folder in chunks as the run goes (`RunCollector.stream_to`) and finished
@@ -429,6 +431,8 @@ def run_model(
     model = FederationMarket(config, seed=config.seed if seed is None else seed, source=source)
     if record_to is not None:
         model.datacollector.stream_to(record_to, model)
+    if on_start is not None:
+        on_start(model)  # set up (data, clients, pools): round 1 starts now
     while model.round < model.rounds:
         model.step()
         if on_round is not None:

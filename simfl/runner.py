@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from simfl.atomic import write_json_atomic
+from simfl.atomic import check_folder_name, write_json_atomic
 from simfl.config import Scenario, load_scenario
 from simfl.errors import UserError
 from simfl.model import FederationMarket, run_model
@@ -188,16 +188,20 @@ def run_scenario(
     render: Callable[[Path], None] | None = None,
     extra_manifest: dict[str, Any] | None = None,
     replace: bool = False,
+    on_phase: Callable[[str], None] | None = None,
 ) -> Path:
     """Run one scenario and write `out_dir/<run_id>/`; returns that folder.
 
     Raises `ScenarioError` before anything is written if the scenario is invalid, and
-    `UserError` if the target folder exists (unless `replace`).
+    `UserError` if the target folder exists (unless `replace`) or `run_id` is not one
+    plain folder name. `on_phase(name)` is told when each phase starts: "setup",
+    "rounds", then "comparison" and "dashboard" when they run (progress display).
     """
     config = load_scenario(scenario, overrides)
     if seed is not None:
         config = config.model_copy(update={"seed": int(seed)})
-    run_id = run_id or default_run_id(config)
+    run_id = check_folder_name(run_id) if run_id else default_run_id(config)
+    phase = on_phase or (lambda name: None)
     out_dir = Path(out_dir)
     final = out_dir / run_id
     ensure_folder(out_dir)
@@ -211,7 +215,14 @@ def run_scenario(
     try:
         clock = time.perf_counter()
         # the tables stream into tmp in chunks as the run goes (bounded memory)
-        model = run_model(config, source=source, on_round=on_round, record_to=tmp)
+        phase("setup")
+        model = run_model(
+            config,
+            source=source,
+            on_round=on_round,
+            record_to=tmp,
+            on_start=lambda _: phase("rounds"),
+        )
         run_seconds = time.perf_counter() - clock
         rows = dict(model.datacollector.rows)
         tables = comparison_inputs(tmp)
@@ -219,6 +230,8 @@ def run_scenario(
             {"index": i, "behaviour": b, "size": int(s)}
             for i, (b, s) in enumerate(zip(model.source.behaviours, model.source.client_sizes))
         ]
+        if config.compare or config.compare_modes:
+            phase("comparison")
         tables["comparison"] = compare_payouts(model, tables, clients)
         write_table(tables["comparison"], tmp / "comparison.parquet")
         rows["comparison"] = len(tables["comparison"])
@@ -241,6 +254,7 @@ def run_scenario(
             **(extra_manifest or {}),
         }
         if render is not None:
+            phase("dashboard")
             write_json_atomic(manifest, tmp / MANIFEST)  # the renderer reads results on disk
             render(tmp)
         manifest["timings"]["total_seconds"] = round(time.time() - started, 3)
