@@ -59,6 +59,7 @@ def model_reporters(model: FederationMarket) -> dict[str, Any]:
         "revenue": lambda m: m.revenue / unit,
         "emission": lambda m: m.emission / unit,
         "treasury_base": lambda m: m.ledger.balance(m.base, fed.account) / unit,
+        "supply_base": lambda m: m.ledger.total_supply(m.base) / unit,
         "revenue_total": lambda m: fed.revenue_total / unit,
         "treasury_spent": lambda m: fed.treasury_spent / unit,
         "transaction_costs": lambda m: m.ledger.balance(m.base, TX_COSTS_ACCOUNT) / unit,
