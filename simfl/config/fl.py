@@ -11,119 +11,151 @@ from pydantic import Field, field_validator, model_validator
 from simfl.config.base import NonNegInt, PositiveInt, Probability, Section
 from simfl.fl import settings as fls
 
+# Defaults live once, in the engine's dataclasses (`simfl.fl.settings`); the schema reads
+# them from these instances and adds only constraints and descriptions.
+_FL = fls.FLSettings()
+_BEHAVIOUR = fls.BehaviourSettings()
+
 
 class SyntheticData(Section):
     """FedProx's Synthetic(alpha, beta) data set."""
 
     alpha: Annotated[float, Field(ge=0.0)] = Field(
-        0.5, description="model heterogeneity across clients"
+        _FL.synthetic.alpha, description="model heterogeneity across clients"
     )
     beta: Annotated[float, Field(ge=0.0)] = Field(
-        0.5, description="input heterogeneity across clients"
+        _FL.synthetic.beta, description="input heterogeneity across clients"
     )
     samples: Annotated[int, Field(ge=20)] = Field(
-        3000, description="total samples over all clients"
+        _FL.synthetic.samples, description="total samples over all clients"
     )
-    features: PositiveInt = Field(60, description="input dimension")
-    classes: Annotated[int, Field(ge=2)] = Field(10, description="number of classes")
+    features: PositiveInt = Field(_FL.synthetic.features, description="input dimension")
+    classes: Annotated[int, Field(ge=2)] = Field(
+        _FL.synthetic.classes, description="number of classes"
+    )
 
 
 class Partition(Section):
     """How the training pool is split among clients (Flower's partitioner names)."""
 
     kind: fls.PartitionKind = Field(
-        "iid",
+        _FL.partition.kind,
         description=(
             "Flower partitioner: iid, dirichlet, inner_dirichlet, shard, pathological, "
             "or quantity skew linear/exponential/lognormal"
         ),
     )
     alpha: Annotated[float, Field(gt=0.0)] = Field(
-        0.5, description="Dirichlet concentration (dirichlet, inner_dirichlet); smaller = more skew"
+        _FL.partition.alpha,
+        description="Dirichlet concentration (dirichlet, inner_dirichlet); smaller = more skew",
     )
     min_partition_size: NonNegInt = Field(
-        10, description="dirichlet: resample until every client has this many"
+        _FL.partition.min_partition_size,
+        description="dirichlet: resample until every client has this many",
     )
     self_balancing: bool = Field(
-        False, description="dirichlet: stop giving a class to clients above the average size"
+        _FL.partition.self_balancing,
+        description="dirichlet: stop giving a class to clients above the average size",
     )
-    num_shards_per_partition: PositiveInt = Field(2, description="shard: shards per client")
+    num_shards_per_partition: PositiveInt = Field(
+        _FL.partition.num_shards_per_partition, description="shard: shards per client"
+    )
     num_classes_per_partition: PositiveInt = Field(
-        2, description="pathological: classes per client"
+        _FL.partition.num_classes_per_partition, description="pathological: classes per client"
     )
     partition_sizes: tuple[NonNegInt, ...] | None = Field(
-        None, description="inner_dirichlet: samples per client; None = as equal as possible"
+        _FL.partition.partition_sizes,
+        description="inner_dirichlet: samples per client; None = as equal as possible",
     )
     sigma: Annotated[float, Field(gt=0.0)] = Field(
-        1.0, description="lognormal quantity skew spread"
+        _FL.partition.sigma, description="lognormal quantity skew spread"
     )
 
 
 class LocalTraining(Section):
     """Local training on each selected client."""
 
-    epochs: PositiveInt = Field(1, description="local epochs per round")
-    batch_size: PositiveInt = Field(32, description="local mini-batch size")
-    optimizer: Literal["sgd", "adam"] = Field("sgd", description="local optimizer")
-    lr: Annotated[float, Field(gt=0.0)] = Field(0.05, description="local learning rate")
-    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.0, description="SGD momentum")
-    weight_decay: Annotated[float, Field(ge=0.0)] = Field(0.0, description="L2 penalty")
+    epochs: PositiveInt = Field(_FL.local.epochs, description="local epochs per round")
+    batch_size: PositiveInt = Field(_FL.local.batch_size, description="local mini-batch size")
+    optimizer: Literal["sgd", "adam"] = Field(_FL.local.optimizer, description="local optimizer")
+    lr: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = Field(
+        _FL.local.lr, description="local learning rate (finite, > 0)"
+    )
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        _FL.local.momentum, description="SGD momentum"
+    )
+    weight_decay: Annotated[float, Field(ge=0.0)] = Field(
+        _FL.local.weight_decay, description="L2 penalty"
+    )
 
 
 class Strategy(Section):
     """Server aggregation rule and its parameters."""
 
     name: fls.StrategyName = Field(
-        "fedavg", description="aggregation rule (`strategy: fedprox` shorthand)"
+        _FL.strategy.name, description="aggregation rule (`strategy: fedprox` shorthand)"
     )
     proximal_mu: Annotated[float, Field(ge=0.0)] = Field(
-        0.01, description="fedprox: proximal term μ"
+        _FL.strategy.proximal_mu, description="fedprox: proximal term μ"
     )
-    server_lr: Annotated[float, Field(gt=0.0)] = Field(
-        1.0, description="fedavgm, fedadam: server learning rate"
+    server_lr: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = Field(
+        _FL.strategy.server_lr,
+        description="fedavgm, fedadam: server learning rate; null = the rule's own "
+        "(fedavgm 1.0, fedadam 0.1)",
     )
     server_momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
-        0.9, description="fedavgm: server momentum"
+        _FL.strategy.server_momentum, description="fedavgm: server momentum"
     )
     beta1: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
-        0.9, description="fedadam: first-moment decay"
+        _FL.strategy.beta1, description="fedadam: first-moment decay"
     )
     beta2: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
-        0.99, description="fedadam: second-moment decay"
+        _FL.strategy.beta2, description="fedadam: second-moment decay"
     )
-    tau: Annotated[float, Field(gt=0.0)] = Field(1e-3, description="fedadam: adaptivity")
+    tau: Annotated[float, Field(gt=0.0)] = Field(
+        _FL.strategy.tau, description="fedadam: adaptivity"
+    )
     trim_fraction: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
-        0.1, description="trimmed_mean: fraction cut at each end"
+        _FL.strategy.trim_fraction, description="trimmed_mean: fraction cut at each end"
     )
-    krum_byzantine: NonNegInt = Field(1, description="krum: assumed number of Byzantine clients f")
+    krum_byzantine: NonNegInt = Field(
+        _FL.strategy.krum_byzantine, description="krum: assumed number of Byzantine clients f"
+    )
 
 
 class Sampling(Section):
     """Client selection per round."""
 
     fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
-        1.0, description="share of willing clients selected per round"
+        _FL.sampling.fraction, description="share of willing clients selected per round"
     )
-    min_clients: PositiveInt = Field(1, description="at least this many selected (if willing)")
+    min_clients: PositiveInt = Field(
+        _FL.sampling.min_clients, description="at least this many selected (if willing)"
+    )
 
 
 class Behaviour(Section):
     """How one client behaves."""
 
     kind: fls.BehaviourKind = Field(
-        "honest",
+        _BEHAVIOUR.kind,
         description=(
             "honest, free riders (plain, disguised, delta, dynamic), label_flip, "
             "sign_flip, scaled, noisy_labels"
         ),
     )
     scale: Annotated[float, Field(gt=0.0)] = Field(
-        1.0, description="sign_flip, scaled: update multiplier"
+        _BEHAVIOUR.scale, description="sign_flip, scaled: update multiplier"
     )
-    fraction: Probability = Field(0.5, description="noisy_labels: share of labels replaced")
-    start_round: PositiveInt = Field(3, description="free_rider_dynamic: first round it free-rides")
+    fraction: Probability = Field(
+        _BEHAVIOUR.fraction, description="noisy_labels: share of labels replaced"
+    )
+    start_round: PositiveInt = Field(
+        _BEHAVIOUR.start_round, description="free_rider_dynamic: first round it free-rides"
+    )
     noise_multiplier: Annotated[float, Field(ge=0.0)] = Field(
-        1.0, description="free_rider_disguised: noise norm / honest update norm"
+        _BEHAVIOUR.noise_multiplier,
+        description="free_rider_disguised: noise norm / honest update norm",
     )
 
 
@@ -131,43 +163,54 @@ class Contribution(Section):
     """Contribution scores computed each round; `pay_by` drives the payouts."""
 
     methods: tuple[fls.ContributionMethod, ...] = Field(
-        ("size", "loo", "exact_shapley", "cgsv"),
+        _FL.contribution.methods,
         description="scores computed every round (all land in scores.parquet)",
     )
     pay_by: fls.ContributionMethod = Field(
-        "exact_shapley", description="the method whose scores drive payouts; must be in methods"
+        _FL.contribution.pay_by,
+        description="the method whose scores drive payouts; must be in methods",
     )
     utility: Literal["accuracy", "neg_loss"] = Field(
-        "accuracy", description="v(S): validation accuracy or −loss of coalition S's aggregate"
+        _FL.contribution.utility,
+        description="v(S): validation accuracy or −loss of coalition S's aggregate",
     )
     mode: Literal["MR", "OR"] = Field(
-        "MR",
+        _FL.contribution.mode,
         description="MR: per-round scores; OR: one-round reconstruction from accumulated updates",
     )
     permutations: PositiveInt = Field(
-        50, description="mc_shapley, tmc_shapley: permutations per round"
+        _FL.contribution.permutations, description="mc_shapley, tmc_shapley: permutations per round"
     )
-    antithetic: bool = Field(False, description="mc_shapley: antithetic permutation pairs")
+    antithetic: bool = Field(
+        _FL.contribution.antithetic, description="mc_shapley: antithetic permutation pairs"
+    )
     truncation_tolerance: Annotated[float, Field(ge=0.0)] = Field(
-        0.001, description="tmc, gtg: within-round truncation (utility units)"
+        _FL.contribution.truncation_tolerance,
+        description="tmc, gtg: within-round truncation (utility units)",
     )
     between_round_tolerance: Annotated[float, Field(ge=0.0)] = Field(
-        0.001, description="gtg: a round whose |gain| is below this scores 0"
+        _FL.contribution.between_round_tolerance,
+        description="gtg: a round whose |gain| is below this scores 0",
     )
     gtg_min_permutations: PositiveInt = Field(
-        30, description="gtg: at least max(this, clients) permutations per round"
+        _FL.contribution.gtg_min_permutations,
+        description="gtg: at least max(this, clients) permutations per round",
     )
     gtg_max_permutations: PositiveInt | None = Field(
-        None, description="gtg: permutation cap per round; null = min(2^n, 0.8 x 2^n)"
+        _FL.contribution.gtg_max_permutations,
+        description="gtg: permutation cap per round; null = min(2^n, 0.8 x 2^n)",
     )
     gtg_convergence: Annotated[float, Field(gt=0.0)] = Field(
-        0.05, description="gtg: stop when the last 10 running estimates are within this"
+        _FL.contribution.gtg_convergence,
+        description="gtg: stop when the last 10 running estimates are within this",
     )
     kernel_coalitions: Annotated[int, Field(ge=4)] = Field(
-        256, description="kernelshap: coalition evaluations per round (capped at 2^n)"
+        _FL.contribution.kernel_coalitions,
+        description="kernelshap: coalition evaluations per round (capped at 2^n)",
     )
     cgsv_alpha: Probability = Field(
-        0.95, description="cgsv: EMA weight on past reputation (Xu et al. 2021)"
+        _FL.contribution.cgsv_alpha,
+        description="cgsv: EMA weight on past reputation (Xu et al. 2021)",
     )
 
     @field_validator("methods")
@@ -192,30 +235,30 @@ class FL(Section):
     """The federated-learning engine: data, model, clients, training, contribution."""
 
     dataset: fls.DatasetName = Field(
-        "digits",
+        _FL.dataset,
         description=(
             "digits (bundled, fast) | fashion-mnist (Debian package) | mnist, cifar10 "
             "(your local files) | synthetic"
         ),
     )
     data_dir: str | None = Field(
-        None, description="mnist, cifar10: folder holding your local files"
+        _FL.data_dir, description="mnist, cifar10: folder holding your local files"
     )
     validation_size: Annotated[int, Field(ge=10)] = Field(
-        360, description="server validation samples split off with the seed"
+        _FL.validation_size, description="server validation samples split off with the seed"
     )
     max_train_samples: Annotated[int, Field(ge=10)] | None = Field(
-        None, description="subsample the training pool (speed)"
+        _FL.max_train_samples, description="subsample the training pool (speed)"
     )
     synthetic: SyntheticData = SyntheticData()
     model: fls.ModelName = Field(
-        "mlp", description="logistic regression, one-hidden-layer MLP, or small CNN"
+        _FL.model, description="logistic regression, one-hidden-layer MLP, or small CNN"
     )
     hidden: PositiveInt = Field(
-        32, description="MLP hidden width; CNN channels of the first conv layer"
+        _FL.hidden, description="MLP hidden width; CNN channels of the first conv layer"
     )
     clients: Annotated[int, Field(ge=2, le=1000)] = Field(
-        10, description="number of FL clients (= client tokens)"
+        _FL.clients, description="number of FL clients (= client tokens)"
     )
     partition: Partition = Partition()
     local: LocalTraining = LocalTraining()

@@ -73,10 +73,12 @@ class PartitionSettings:
 class LocalSettings:
     """Local training on each selected client."""
 
-    epochs: int = 1
+    # 2 epochs at lr 0.1 (McMahan et al.'s E > 1 regime): every aggregator at its defaults
+    # reaches >= 0.85 on IID digits, 10 clients, 20 rounds (1 epoch at 0.05 ends near 0.5)
+    epochs: int = 2
     batch_size: int = 32
     optimizer: Literal["sgd", "adam"] = "sgd"
-    lr: float = 0.05
+    lr: float = 0.1
     momentum: float = 0.0
     weight_decay: float = 0.0
 
@@ -87,7 +89,7 @@ class StrategySettings:
 
     name: StrategyName = "fedavg"
     proximal_mu: float = 0.01  # fedprox
-    server_lr: float = 1.0  # fedavgm, fedadam
+    server_lr: float | None = None  # fedavgm (1.0), fedadam (0.1); None = the rule's own
     server_momentum: float = 0.9  # fedavgm
     beta1: float = 0.9  # fedadam
     beta2: float = 0.99  # fedadam

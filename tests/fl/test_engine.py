@@ -194,3 +194,18 @@ def test_cnn_on_a_cifar10_miniature_scores_coalitions(tmp_path):
     )
     _, (r,) = _run(s, 1)
     assert r.evaluations["exact_shapley"] == 8 and len(r.participants) == 3
+
+
+@pytest.mark.parametrize(
+    "name", ["fedavg", "fedprox", "fedavgm", "fedadam", "median", "trimmed_mean", "krum"]
+)
+def test_every_aggregator_trains_iid_digits_with_its_defaults(name):
+    """10 clients, 20 rounds, every setting at its default but the rule (measured 0.89-0.97
+    over seeds 0-4; FedAdam at server_lr 1.0 ends at 0.11)."""
+    s = FLSettings(
+        clients=10,
+        strategy=StrategySettings(name=name),
+        contribution=ContributionSettings(methods=("size",), pay_by="size"),
+    )
+    _, rounds = _run(s, 20)
+    assert rounds[-1].accuracy >= 0.85

@@ -1,0 +1,42 @@
+"""One FL schema: every default the engine sees is the scenario schema's default."""
+
+from dataclasses import fields, is_dataclass
+
+import pytest
+from pydantic import ValidationError
+
+from simfl.config.fl import FL, Behaviour
+from simfl.fl import settings as fls
+
+
+def _walk(section, settings, path="fl"):
+    """Yield (dotted path, schema default, engine default) for every nested field, and
+    fail on a field that exists on one side only."""
+    schema_names = set(type(section).model_fields)
+    engine_names = {f.name for f in fields(settings)}
+    assert schema_names == engine_names, (
+        f"{path}: only in the schema {sorted(schema_names - engine_names)}, "
+        f"only in the engine {sorted(engine_names - schema_names)}"
+    )
+    for name in sorted(engine_names):
+        mine, theirs = getattr(section, name), getattr(settings, name)
+        if is_dataclass(theirs):
+            yield from _walk(mine, theirs, f"{path}.{name}")
+        else:
+            yield f"{path}.{name}", mine, theirs
+
+
+def test_every_nested_fl_default_is_the_engines():
+    pairs = list(_walk(FL(), fls.FLSettings())) + list(
+        _walk(Behaviour(), fls.BehaviourSettings(), "fl.behaviours.<i>")
+    )
+    assert len(pairs) > 50  # every leaf of every section was compared
+    drift = [(p, a, b) for p, a, b in pairs if a != b or type(a) is not type(b)]
+    assert drift == []
+    assert FL().to_settings() == fls.FLSettings()
+
+
+def test_the_default_local_learning_rate_must_be_finite():
+    for bad in (float("inf"), float("nan"), 0.0):
+        with pytest.raises(ValidationError, match="local.lr"):
+            FL(local={"lr": bad})
