@@ -89,15 +89,19 @@ def genesis_price(manifest: dict[str, Any]) -> float:
 
 
 def nominal_budget(tables: Tables, manifest: dict[str, Any]) -> float:
-    """The run's nominal reward budget, whole BASE: every round's revenue (BASE the
-    mechanism had to spend) plus every round's emission (CST) valued at the genesis price.
+    """The run's nominal reward budget, whole BASE: the BASE the mechanism spent on
+    rewards — every round's revenue plus what it paid out of `treasury.initial`
+    (`treasury_spent`, cumulative) — plus every round's emission (CST) valued at the
+    genesis price.
 
-    Read from `model.parquet`'s `revenue` and `emission` columns (what the schedules paid
-    in; 0 where a mode earns or mints nothing). It does not depend on prices, scores or the
-    contribution method, so it is the same for every method compared on one trajectory.
+    Read from `model.parquet` (0 where a mode earns or mints nothing). It depends on no
+    price, score or contribution method, so it is the same for every method compared on
+    one trajectory, and `compare_modes` gives every mode the run's budget.
     """
     model = tables["model"]
-    return float(model["revenue"].sum()) + float(model["emission"].sum()) * genesis_price(manifest)
+    spent = float(model["treasury_spent"].iloc[-1]) if "treasury_spent" in model else 0.0
+    revenue = float(model["revenue"].sum())
+    return revenue + spent + float(model["emission"].sum()) * genesis_price(manifest)
 
 
 def equal_payout_base(tables: Tables, manifest: dict[str, Any]) -> float:
