@@ -8,6 +8,7 @@ wrong exponent give a different answer.
 
 from __future__ import annotations
 
+import doctest
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from math import floor
 
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 
 from simfl.chain import MaxRatioExceeded, ZeroAmount, get_amount_in, get_amount_out
 from simfl.chain import max_amount_in as cp_max_amount_in
+from simfl.chain import weighted as weighted_module
+from simfl.chain import weighted_math as weighted_math_module
 from simfl.chain.weighted_math import (
     MAX_IN_RATIO,
     ONE,
@@ -78,6 +81,12 @@ def ceil_dec(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))
 
 
+def test_module_docstring_examples_run() -> None:
+    for module in (weighted_math_module, weighted_module):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0
+
+
 # ---------------------------------------------------------------- golden vectors
 # (balance_in, weight_in, balance_out, weight_out, amount, fee_bps): asymmetric on purpose
 VECTORS = [
@@ -107,6 +116,20 @@ def test_in_given_out_is_the_ceiling_of_the_real_formula(vector: tuple[int, ...]
     assert paid == expected
     assert invariant_holds(b_in, w_in, b_out, w_out, paid, amount, fee)
     assert not invariant_holds(b_in, w_in, b_out, w_out, paid - 1, amount, fee)
+
+
+def test_general_path_rounds_the_power_up_even_when_the_result_is_an_integer() -> None:
+    # weights 1.6 % / 98.4 %: w_in/w_out = 2/123 (p + q = 125, the exp/ln path). Selling
+    # 2**123 - 1 against a balance of 1 (no fee, no guard) leaves the base (1/2**123), whose
+    # power 2/123 is exactly 1/4: the real output is exactly 3/4 of the balance. A power
+    # rounded up pays one unit less than that; one rounded down would pay it in full.
+    w_in, w_out, b_out = 16 * 10**15, 984 * 10**15, 4 * 10**20
+    assert exact_exponent(w_in, w_out) is None
+    out = calc_out_given_in(1, w_in, b_out, w_out, 2**123 - 1, 0, None)
+    assert out == 3 * 10**20 - 1
+    # and the check refuses what its error bounds cannot prove (the exact equality)
+    assert invariant_holds(1, w_in, b_out, w_out, 2**123 - 1, 3 * 10**20 - 1, 0)
+    assert not invariant_holds(1, w_in, b_out, w_out, 2**123 - 1, 3 * 10**20, 0)
 
 
 def test_swapping_the_weights_changes_the_output() -> None:
