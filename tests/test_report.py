@@ -1,4 +1,7 @@
-"""The dashboard and HTML report, drawn from a results folder on disk only."""
+"""The dashboard and HTML report, drawn from a results folder on disk only.
+
+Figure tests check what each panel draws (its data, labels and placement), not pixels.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,14 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from simfl.errors import UserError
-from simfl.report import load_run, render_run, rewards_by_method
-from simfl.report.figure import client_labels, dashboard_figure
+from simfl.report import load_run, render_run, rewards_by_method, view
+from simfl.report.figure import client_labels, dashboard_figure, headline, run_view
+from simfl.report.page import fmt
 from simfl.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +26,14 @@ SMALL = {
     "fl.contribution.pay_by": "loo",
     "compare": ["size", "cgsv"],
 }
+MANY = {  # 30 clients on synthetic scores: more than the dashboard names one by one
+    "rounds": 3,
+    "fl.clients": 30,
+    "fl.behaviours": {3: "free_rider", 7: "label_flip"},
+    "fl.contribution.methods": ["size"],
+    "fl.contribution.pay_by": "size",
+    "market.investors": [{"strategy": "noise", "count": 5, "budget": 300}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +42,37 @@ def run_dir(tmp_path_factory) -> Path:
     return run_scenario(ROOT / "scenarios" / "quickstart.yaml", out, overrides=SMALL)
 
 
+@pytest.fixture(scope="module")
+def many_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("many")
+    return run_scenario(ROOT / "scenarios" / "liquidity.yaml", out, overrides=MANY)
+
+
 @pytest.fixture
 def copy(run_dir, tmp_path) -> Path:
     target = tmp_path / run_dir.name
     shutil.copytree(run_dir, target)
     return target
+
+
+def figure_of(folder: Path, metrics: dict | None = None):
+    tables, manifest = load_run(folder)
+    return dashboard_figure(tables, manifest, rewards_by_method(tables, manifest), metrics or {})
+
+
+def axes_titled(figure, needle: str):
+    found = [ax for ax in figure.axes if needle.lower() in ax.get_title().lower()]
+    assert len(found) <= 1, needle
+    return found[0] if found else None
+
+
+def edit_manifest(folder: Path, change) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    change(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+# ------------------------------------------------------------------ files
 
 
 def test_render_writes_a_png_dashboard_and_a_self_contained_report(copy):
@@ -48,23 +87,249 @@ def test_render_writes_a_png_dashboard_and_a_self_contained_report(copy):
     assert "Resolved scenario" in page and "pay_by: loo" in page
 
 
-def test_dashboard_has_every_panel_with_units(run_dir):
-    tables, manifest = load_run(run_dir)
-    figure = dashboard_figure(tables, manifest, rewards_by_method(tables, manifest), {})
-    titles = [ax.get_title() for ax in figure.axes]
-    for needle in (
-        "% of an equal payout",
-        "Contribution vs reward share",
-        "Token prices",
-        "accuracy",
-        "Participation",
-        "Investor PnL",
-        "fees vs impermanent loss",
-        "treasury",
-    ):
-        assert any(needle.lower() in t.lower() for t in titles), needle
+def test_vector_formats_are_written_beside_the_png(copy):
+    written = render_run(copy, formats=["svg", "pdf"])
+    assert [p.name for p in written] == [
+        "dashboard.png",
+        "dashboard.svg",
+        "dashboard.pdf",
+        "report.html",
+    ]
+    assert (copy / "dashboard.pdf").read_bytes().startswith(b"%PDF")
+    svg = (copy / "dashboard.svg").read_text()
+    assert "<svg" in svg and "Reward per client" in svg  # text stays text in the svg
+    first = (copy / "dashboard.svg").read_bytes()
+    render_run(copy, formats=["svg"])
+    assert (copy / "dashboard.svg").read_bytes() == first  # no dates, no random ids
+
+
+def test_an_unknown_figure_format_is_a_user_error(copy):
+    with pytest.raises(UserError, match="figure format 'jpg' is not one of: png, svg, pdf"):
+        render_run(copy, formats=["jpg"])
+
+
+def test_render_needs_a_complete_run(copy):
+    (copy / "manifest.json").unlink()
+    with pytest.raises(UserError, match="no complete run here"):
+        render_run(copy)
+
+
+# ----------------------------------------------------------------- panels
+
+
+def test_every_panel_says_what_it_shows_and_on_which_mark(run_dir):
+    figure = figure_of(run_dir)
+    titles = {ax.get_title() for ax in figure.axes}
+    reward = axes_titled(figure, "% of an equal payout")
+    assert "bars: liquidation mark, ticks: spot" in reward.get_title()
+    assert "liquidation mark" in axes_titled(figure, "Investor returns").get_title()
+    assert "spot" in axes_titled(figure, "token prices").get_title()
+    assert axes_titled(figure, "Liquidity providers by group") is not None
+    assert all(titles), "an untitled panel"
     labels = " ".join(ax.get_ylabel() for ax in figure.axes)
     assert "BASE" in labels and "%" in labels
+
+
+def test_legends_sit_outside_the_data(run_dir, many_dir):
+    for folder in (run_dir, many_dir):
+        figure = figure_of(folder)
+        figure.draw_without_rendering()
+        renderer = figure.canvas.get_renderer()
+        legends = [ax for ax in figure.axes if ax.get_legend() is not None]
+        assert len(legends) >= 5
+        for ax in legends:
+            box = ax.get_legend().get_window_extent(renderer)
+            assert not box.overlaps(ax.get_window_extent(renderer)), ax.get_title()
+
+
+def test_ticks_and_bars_stand_on_one_yardstick(run_dir):
+    tables, manifest = load_run(run_dir)
+    rewards = rewards_by_method(tables, manifest)
+    figure = dashboard_figure(tables, manifest, rewards, {})
+    ax = axes_titled(figure, "% of an equal payout")
+    first = rewards[rewards["method"] == "loo"].set_index("client")  # the first method drawn
+    bars = np.array([patch.get_height() for patch in ax.patches[: len(first)]])
+    ticks = np.asarray(ax.collections[0].get_offsets())[:, 1]
+    equal = (  # the run's nominal budget / clients; older tables: the mean spot reward
+        first["equal_payout_base"].to_numpy()
+        if "equal_payout_base" in first
+        else first["reward_spot"].mean()
+    )
+    assert bars == pytest.approx(100 * first["reward_liquidation"].to_numpy() / equal)
+    assert ticks == pytest.approx(100 * first["reward_spot"].to_numpy() / equal)
+    selling_pays_less = first["reward_liquidation"] < first["reward_spot"]
+    assert ((ticks > bars) == selling_pays_less.to_numpy()).all()
+
+
+def test_an_equal_payout_column_is_the_yardstick_when_present():
+    rewards = pd.DataFrame(
+        {
+            "method": ["a", "a"],
+            "client": [0, 1],
+            "reward_spot": [300.0, 100.0],
+            "reward_liquidation": [240.0, 90.0],
+            "equal_payout_base": [250.0, 250.0],
+        }
+    )
+    both = view.on_one_yardstick(rewards)
+    assert both["pct_liquidation"].tolist() == pytest.approx([96.0, 36.0])
+    assert both["pct_spot"].tolist() == pytest.approx([120.0, 40.0])
+
+
+def test_no_accuracy_panel_without_a_model(copy):
+    assert axes_titled(figure_of(copy), "accuracy") is not None
+    edit_manifest(copy, lambda m: m["scenario"].setdefault("scores", {}).update(source="synthetic"))
+    assert axes_titled(figure_of(copy), "accuracy") is None
+
+
+def test_validation_and_test_accuracy_are_labelled_apart(copy):
+    model = pd.read_parquet(copy / "model.parquet")
+    model["validation_accuracy"] = 0.8
+    model["test_accuracy"] = 0.75
+    model.to_parquet(copy / "model.parquet")
+    ax = axes_titled(figure_of(copy), "accuracy")
+    assert ax.get_legend_handles_labels()[1] == ["validation split", "held-out test split"]
+    assert "validation 80.0 %" in ax.get_title() and "held-out 75.0 %" in ax.get_title()
+
+
+def test_accuracy_title_reads_the_tables_on_disk(copy):
+    model = pd.read_parquet(copy / "model.parquet")
+    model["accuracy"] = 0.5
+    model.to_parquet(copy / "model.parquet")
+    assert "validation 50.0 %" in axes_titled(figure_of(copy), "accuracy").get_title()
+
+
+def test_participation_panel_only_when_participation_varies(copy):
+    assert axes_titled(figure_of(copy), "Clients training") is None
+    model = pd.read_parquet(copy / "model.parquet")
+    model.loc[model["round"] == 2, "participating_1"] = False
+    model.to_parquet(copy / "model.parquet")
+    ax = axes_titled(figure_of(copy), "Clients training")
+    honest = [p.get_height() for p in ax.patches[:2]]  # honest clients, rounds 1 and 2
+    assert honest == [4.0, 3.0]
+    assert "90% of client-rounds" in ax.get_title()
+
+
+def test_free_rider_share_is_shown_only_with_free_riders(run_dir):
+    tables, manifest = load_run(run_dir)
+    rewards = rewards_by_method(tables, manifest)
+    metrics = {"free_rider_reward_share": 0.0, "malicious_reward_share": 0.0}
+    assert "free riders' reward share 0.0 %" in headline(
+        run_view(tables, manifest, rewards, metrics)
+    )
+    for client in manifest["clients"]:
+        client["behaviour"] = "honest"
+    text = headline(run_view(tables, manifest, rewards, metrics))
+    assert "free rider" not in text and "malicious" not in text
+
+
+def test_free_riders_and_malicious_clients_have_their_own_styles(many_dir):
+    ax = axes_titled(figure_of(many_dir), "token prices")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert lines["C3 free rider"].get_linestyle() == "--"
+    assert lines["C7 label flip"].get_linestyle() == ":"
+    assert lines["C3 free rider"].get_marker() != lines["C7 label flip"].get_marker()
+    assert "honest median" in lines and "C0" not in lines  # 28 honest clients: a band
+
+
+def test_free_riders_are_named_in_the_labels(run_dir):
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert client_labels(manifest) == ["C0", "C1", "C2", "C3", "C4 free rider"]
+
+
+def test_many_clients_show_the_top_flagged_and_others(many_dir):
+    tables, manifest = load_run(many_dir)
+    rewards = view.on_one_yardstick(rewards_by_method(tables, manifest))
+    ax = axes_titled(figure_of(many_dir), "% of an equal payout")
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(ticks) == view.MAX_NAMED + 1
+    assert ticks[-1] == "others\n(n=20,\nmean)"
+    assert "C3\nfree rider" in ticks and "C7\nlabel flip" in ticks
+    honest = rewards[~rewards["client"].isin([3, 7])].sort_values("pct_liquidation")
+    best = f"C{int(honest['client'].iloc[-1])}"
+    worst = f"C{int(honest['client'].iloc[0])}"
+    assert best in ticks and worst not in ticks
+    others = [i for i in range(30) if f"C{i}" not in {t.split(chr(10))[0] for t in ticks}]
+    mean = rewards.set_index("client").loc[others, "pct_liquidation"].mean()
+    assert ax.patches[len(ticks) - 1].get_height() == pytest.approx(mean)
+
+
+def test_share_scatter_labels_do_not_overlap(many_dir):
+    figure = figure_of(many_dir)
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    ax = axes_titled(figure, "Contribution vs reward share")
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert 3 <= len(boxes) <= 10  # flagged and the most off the line, not all 30
+    for k, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[k + 1 :])
+    assert {"C3", "C7"} <= {t.get_text() for t in ax.texts}
+
+
+def test_investor_returns_are_percent_of_the_start_on_the_liquidation_mark_at_both_ends():
+    agents = pd.DataFrame(
+        {
+            "step": [0, 0, 0, 3, 3, 3],
+            "agent_id": [5, 6, 7, 6, 5, 7],
+            "value_spot": [1000.0, 200.0, 0.0, 999.0, 999.0, 5.0],
+            "value_liquidation": [800.0, 160.0, 0.0, 120.0, 1000.0, 5.0],
+        }
+    )
+    final = agents[agents["step"] == 3]
+    assert view.returns_pct(agents, final).tolist() == pytest.approx(
+        [-25.0, 25.0, np.nan], nan_ok=True
+    )
+
+
+def test_lp_groups_are_kept_apart_in_scenario_order():
+    manifest = {
+        "scenario": {
+            "market": {
+                "liquidity_providers": [
+                    {"count": 2, "budget": 3000, "deploy": 1.0},
+                    {"count": 1, "budget": 500, "deploy": 0.3},
+                ]
+            }
+        }
+    }
+    final = pd.DataFrame(
+        {
+            "agent_id": [9, 7, 8, 3],
+            "kind": ["liquidity_provider"] * 3 + ["client"],
+            "strategy": "lp",
+        }
+    )
+    groups = view.agent_groups(final, manifest, "liquidity_provider")
+    assert groups.loc[[1, 2, 0]].tolist() == [
+        "group 1,\ndeploy 100%\n2 × 3,000",
+        "group 1,\ndeploy 100%\n2 × 3,000",
+        "group 2,\ndeploy 30%\n1 × 500",
+    ]
+
+
+def test_lp_panel_draws_one_bar_set_per_group(many_dir):
+    ax = axes_titled(figure_of(many_dir), "Liquidity providers by group")
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == [
+        "group 1,",
+        "group 2,",
+        "group 3,",
+    ]
+    assert ax.get_legend_handles_labels()[1] == ["fees earned", "impermanent loss", "fees + IL"]
+
+
+def test_federation_balance_sheet_replaces_an_empty_treasury(many_dir):
+    figure = figure_of(many_dir)  # mint mode: the federation holds no BASE
+    assert axes_titled(figure, "treasury") is None
+    ax = axes_titled(figure, "Federation balance sheet")
+    labels = ax.get_legend_handles_labels()[1]
+    assert "pool shares (spot)" in labels and "all of it, liquidation mark" in labels
+    tables, _ = load_run(many_dir)
+    fed = tables["agents"][tables["agents"]["kind"] == "federation"]
+    assert (
+        fed["tokens_value"] == 0
+    ).all() and "client tokens (spot)" not in labels  # no empty layer
+    top = ax.collections[-1].get_paths()[0].vertices[:, 1].max()  # the stack's upper edge
+    assert top == pytest.approx(fed["value_spot"].max())
 
 
 def test_reward_bars_group_every_compared_method(run_dir):
@@ -83,22 +348,21 @@ def test_without_comparison_the_runs_own_rewards_are_shown(copy):
     assert (copy / "dashboard.png").is_file()
 
 
-def test_free_riders_are_named_in_the_labels(run_dir):
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert client_labels(manifest) == ["C0", "C1", "C2", "C3", "C4 free rider"]
+# ---------------------------------------------------------------- numbers
 
 
-def test_render_needs_a_complete_run(copy):
-    (copy / "manifest.json").unlink()
-    with pytest.raises(UserError, match="no complete run here"):
-        render_run(copy)
-
-
-def test_render_reads_the_tables_on_disk(copy):
-    model = pd.read_parquet(copy / "model.parquet")
-    model["accuracy"] = 0.5
-    model.to_parquet(copy / "model.parquet")
-    render_run(copy)
-    tables, manifest = load_run(copy)
-    figure = dashboard_figure(tables, manifest, rewards_by_method(tables, manifest), {})
-    assert any("final 50.0%" in ax.get_title() for ax in figure.axes)
+@pytest.mark.parametrize(
+    ("value", "kwargs", "text"),
+    [
+        (5.0, {}, "5"),
+        (3610.4, {}, "3,610"),
+        (0.12345, {}, "0.123"),
+        (12.345, {}, "12.35"),
+        (0.253, {"pct": True}, "25.3 %"),
+        (float("nan"), {}, "n/a"),
+        (-1e-17, {}, "0"),
+        (7, {}, "7"),
+    ],
+)
+def test_numbers_print_with_consistent_precision(value, kwargs, text):
+    assert fmt(value, **kwargs) == text

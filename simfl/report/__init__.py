@@ -4,20 +4,25 @@ Reads only a run folder (`manifest.json`, the parquet tables, `comparison.parque
 never live objects, so `simfl report DIR` redraws any finished run. Headline numbers
 come from `simfl.market.metrics`; this module only lays them out.
 
-The dashboard is one 3×3 figure: the WallStreetFeds figure (each client's reward as a
-% of an equal payout, grouped by contribution method) across the top, then token
-prices, accuracy, participation, investor PnL by strategy, LP fees against impermanent
-loss, and the treasury. Each client keeps one colour in every panel.
+The dashboard: the WallStreetFeds figure (each client's reward as a % of an equal
+payout, grouped by contribution method) and the contribution-vs-reward scatter across
+the top, then the panels that apply to the run (prices, accuracy, participation,
+investor returns, LP groups, the federation's balance sheet, value per kind of owner);
+see `simfl.report.figure`. `dashboard.png` is always written (report.html embeds it);
+`formats` adds vector copies (`dashboard.svg`, `dashboard.pdf`) for papers.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
@@ -27,6 +32,12 @@ from simfl.report.page import report_html
 
 DASHBOARD = "dashboard.png"
 REPORT = "report.html"
+FORMATS = ("png", "svg", "pdf")  # dashboard formats; png is always written
+FIXED_METADATA = {  # no dates or tool versions: the same run gives the same file
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "Producer": None, "Creator": None},
+}
 NEEDED = ("model", "agents", "scores")
 
 
@@ -71,25 +82,66 @@ def rewards_by_method(tables: dict[str, pd.DataFrame], manifest: dict[str, Any])
     return frame
 
 
-def render_run(run_dir: Path) -> None:
-    """Write `dashboard.png` and `report.html` into a run folder, from its files only."""
+def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """The requested figure formats, png first; `UserError` naming an unknown one."""
+    wanted = tuple(dict.fromkeys(["png", *(str(f).lower().lstrip(".") for f in formats)]))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise UserError(f"figure format {unknown[0]!r} is not one of: {', '.join(FORMATS)}")
+    return wanted
+
+
+def figure_bytes(figure: Figure, fmt: str) -> bytes:
+    """The figure encoded as `fmt` (png | svg | pdf), byte-identical across runs."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "simfl", "svg.fonttype": "none"}):
+        figure.savefig(buffer, format=fmt, dpi=DPI, metadata=FIXED_METADATA[fmt])
+    data = buffer.getvalue()
+    return stable_clip_ids(data) if fmt == "svg" else data
+
+
+def stable_clip_ids(svg: bytes) -> bytes:
+    """Number an svg's clip-path ids in order of appearance.
+
+    Matplotlib hashes a clip path's memory address into its id, so the same figure
+    drawn twice differs; renaming them `clip0`, `clip1`, ... makes the file repeatable.
+    """
+    ids: dict[bytes, bytes] = {}
+    for found in re.finditer(rb'id="(p[0-9a-f]{10})"', svg):
+        ids.setdefault(found.group(1), b"clip%d" % len(ids))
+    return re.sub(rb"\b(p[0-9a-f]{10})\b", lambda m: ids.get(m.group(1), m.group(1)), svg)
+
+
+def render_run(run_dir: Path, formats: Iterable[str] = ("png",)) -> list[Path]:
+    """Write `dashboard.png` (+ `dashboard.svg|pdf` if asked) and `report.html` into a
+    run folder, from its files only; returns the paths written."""
     run_dir = Path(run_dir)
+    wanted = check_formats(formats)
     tables, manifest = load_run(run_dir)
     metrics = headline_metrics(tables, manifest)
     rewards = rewards_by_method(tables, manifest)
     figure = dashboard_figure(tables, manifest, rewards, metrics)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    png = buffer.getvalue()
-    write_bytes_atomic(run_dir / DASHBOARD, png)
-    write_bytes_atomic(
-        run_dir / REPORT, report_html(manifest, metrics, rewards, png).encode("utf-8")
-    )
+    written, png = [], b""
+    for fmt in wanted:
+        data = figure_bytes(figure, fmt)
+        path = run_dir / f"dashboard.{fmt}"
+        write_bytes_atomic(path, data)
+        written.append(path)
+        if fmt == "png":
+            png = data
+    page = report_html(manifest, metrics, rewards, png)
+    write_bytes_atomic(run_dir / REPORT, page.encode("utf-8"))
+    return [*written, run_dir / REPORT]
 
 
 __all__ = [
     "DASHBOARD",
+    "FORMATS",
     "REPORT",
+    "check_formats",
+    "figure_bytes",
     "load_run",
     "read_table",
     "render_run",
