@@ -139,13 +139,17 @@ class Trader(Reporting, mesa.Agent):
 
     def _swap(self, index: int, token_in: str, amount_in: int, buying: bool) -> int:
         """Swap up to `amount_in` (capped by balance and, in the router, by the slippage
-        limit) in pool `index`; then pay the scenario's transaction cost, if any.
+        limit) in pool `index`; then pay the scenario's transaction cost, if any (a buyer
+        keeps it back from its order; a seller pays from the proceeds, and what it lacks
+        is waived).
 
         Slippage paid is counted in BASE against the pre-trade spot price (rounded down).
         A refused swap counts as a failed trade and changes nothing.
         """
         model = self.model
         held = model.ledger.balances_of(token_in).get(self.account, 0)
+        if buying:  # keep back the transaction cost: a buyer can always pay it
+            held -= model.transaction_cost
         amount_in = min(amount_in, held)
         if amount_in <= 0:
             return 0
