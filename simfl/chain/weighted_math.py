@@ -42,8 +42,9 @@ PRECISION_BITS = 192  # fractional bits of the internal binary fixed point (~58 
 
 _P = PRECISION_BITS
 _FP_ONE = 1 << _P  # 1.0 in the internal fixed point
-_STEPS = 8  # square roots before ln's series, squarings after exp's
-_LN_ERROR = 1 << 16  # |ln_fixed error| <= _LN_ERROR + |k| ulps (bound ~1.5e4; 4x margin)
+_STEPS = 8  # exp: the reduced argument is divided by 2**_STEPS, the result squared back
+_TABLE_BITS = 6  # ln: two table steps of 6 bits each leave |z| < 2**-13 for the series
+_LN_ERROR = 1 << 8  # |ln_fixed error| <= _LN_ERROR + |k| ulps (about 50 by op count)
 _EXP_ERROR_SHIFT = _P - 16  # exp_fixed's relative error is below 2**-(_P - 16)
 
 
@@ -51,25 +52,35 @@ class MaxRatioExceeded(InsufficientLiquidity):
     """A swap would move more than 30 % of a balance (Balancer: MAX_IN_RATIO / MAX_OUT_RATIO)."""
 
 
-def _ln2_fixed() -> int:
-    """ln 2 at ``_P`` fractional bits: ``2·atanh(1/3)`` summed exactly at 64 extra bits."""
+def _ln_ratio_fixed(a: int, b: int) -> int:
+    """ln(b/a) for ints ``b > a > 0`` at ``_P`` bits: ``2·atanh((b - a)/(b + a))``, summed
+    term by term at 64 extra bits (each term floored once, so the sum is below an ulp off)."""
     one = 1 << (_P + 64)
-    total, i, power = 0, 1, 3
-    while one // (power * i):
-        total += one // (power * i)
-        i, power = i + 2, power * 9
-    return (2 * total) >> 64  # error below one ulp
+    z_num, z_den = b - a, b + a
+    total, i = 0, 1
+    term = one * z_num // z_den
+    while term:
+        total += term // i
+        term = term * z_num * z_num // (z_den * z_den)
+        i += 2
+    return (2 * total) >> 64
 
 
-_LN2 = _ln2_fixed()
+_LN2 = _ln_ratio_fixed(1, 2)
+_STEP1 = 1 << _TABLE_BITS  # m in [1, 2) is divided by c = 1 + j/64 ...
+_STEP2 = 1 << (2 * _TABLE_BITS)  # ... then by 1 + j/4096
+_LN_TABLE1 = [_ln_ratio_fixed(_STEP1, _STEP1 + j) if j else 0 for j in range(_STEP1)]
+_LN_TABLE2 = [_ln_ratio_fixed(_STEP2, _STEP2 + j) if j else 0 for j in range(_STEP1)]
 
 
 # ------------------------------------------------------------------ fixed-point ln / exp
 def ln_fixed(numerator: int, denominator: int) -> tuple[int, int]:
     """Return ``(approx, error)``: ``ln(numerator / denominator)`` at ``PRECISION_BITS`` bits.
 
-    ``x = m·2^k`` with ``m`` in (1/2, 2); ``m`` goes through ``_STEPS`` square roots, then
-    ``ln m = 2^(steps+1)·atanh((m - 1)/(m + 1))`` (a series in ``z²``, ``|z| < 0.0014``).
+    ``x = m·2^k`` with ``m`` in [1, 2); ``m`` is divided by ``1 + j/64`` and then by
+    ``1 + j'/4096`` (exact fractions whose logarithms are tabulated), leaving ``m''`` in
+    [1, 1 + 1/4096) for ``ln m'' = 2·atanh((m'' - 1)/(m'' + 1))``, a series in ``z²``
+    with ``z < 2**-13`` (about 8 terms).
 
     Args:
         numerator: > 0.
@@ -83,17 +94,25 @@ def ln_fixed(numerator: int, denominator: int) -> tuple[int, int]:
     k = numerator.bit_length() - denominator.bit_length()
     shift = _P - k
     m = (numerator << shift) // denominator if shift >= 0 else numerator // (denominator << -shift)
-    for _ in range(_STEPS):
-        m = isqrt(m << _P)
+    if m < _FP_ONE:
+        k -= 1
+        m = (
+            (numerator << (shift + 1)) // denominator
+            if shift >= -1
+            else (numerator // (denominator << (-shift - 1)))
+        )
+    j1 = (m >> (_P - _TABLE_BITS)) - _STEP1
+    m = (m << _TABLE_BITS) // (_STEP1 + j1)
+    j2 = (m - _FP_ONE) >> (_P - 2 * _TABLE_BITS)
+    m = (m << (2 * _TABLE_BITS)) // (_STEP2 + j2)
     z = ((m - _FP_ONE) << _P) // (m + _FP_ONE)
-    sign, z = (-1, -z) if z < 0 else (1, z)
     z2 = (z * z) >> _P
     total, term, i = z, z, 1
     while term:
         term = (term * z2) >> _P
         i += 2
         total += term // i
-    return sign * (total << (_STEPS + 1)) + k * _LN2, _LN_ERROR + abs(k)
+    return 2 * total + _LN_TABLE1[j1] + _LN_TABLE2[j2] + k * _LN2, _LN_ERROR + abs(k)
 
 
 def exp_fixed(x: int) -> int:
