@@ -85,7 +85,7 @@ class FederationMarket(mesa.Model):
         self.weights: list[Fraction] = [Fraction(0)] * self.n_clients
         self.last_result: RoundResult | None = None
         self.trajectory: list[RoundResult] = []  # every round's FL result, for replays
-        self.score_rows: list[tuple[int, int, str, float, bool]] = []
+        self.score_rows: list[tuple[int, int, str, float, bool, int]] = []
         self.event_marks: list[int] = [0]  # ledger.events index where each step starts
         self.revenue = self.emission = self.from_treasury = 0
         self.timings = {"fl_seconds": 0.0, "market_seconds": 0.0}  # manifest only, never tables
@@ -312,9 +312,10 @@ class FederationMarket(mesa.Model):
             if client.participating:
                 client.pay_training_cost()
         for method, values in result.scores.items():
+            spent = int(result.evaluations.get(method, 0))  # this round's, on every row
             for index, value in enumerate(values):
                 self.score_rows.append(
-                    (result.round, index, method, float(value), index in participants)
+                    (result.round, index, method, float(value), index in participants, spent)
                 )
 
     def _announce(self) -> None:

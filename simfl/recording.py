@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from simfl.sources import ScoreSource
 
 STREAMED = ("model", "agents", "scores", "events", "flows")  # written as the run goes
-SCORE_COLUMNS = ("round", "client", "method", "score", "participated")
+SCORE_COLUMNS = ("round", "client", "method", "score", "participated", "evaluations")
 EVENT_COLUMNS = ("seq", "step", *Ledger.EVENT_FIELDS[1:])
 # values (rows x columns) a table buffers before it is written: ~20 MB of Python floats
 # or tuples, so four buffers stay well under the run's memory budget

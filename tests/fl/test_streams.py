@@ -1,11 +1,14 @@
 """Separate streams: adding scorers changes no training number and no other method's scores."""
 
+import functools
+
 import numpy as np
 import pandas as pd
 
 from simfl.fl.streams import substream
 from simfl.model import run_model
 
+CROWDED = ("mc_shapley", "exact_shapley", "size", "tmc_shapley", "loo")
 TINY = {
     "name": "streams",
     "seed": 11,
@@ -23,22 +26,32 @@ TINY = {
 }
 
 
-def _tables(methods: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+@functools.cache
+def _tables(methods: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     scenario = {**TINY, "fl": {**TINY["fl"], "contribution": {
-        "methods": methods, "pay_by": "exact_shapley", "permutations": 7}}}  # fmt: skip
+        "methods": list(methods), "pay_by": "exact_shapley", "permutations": 7}}}  # fmt: skip
     tables = run_model(scenario).tables()
     return tables["model"], tables["scores"]
 
 
 def test_adding_mc_and_tmc_leaves_accuracy_and_exact_scores_byte_identical():
-    model_a, scores_a = _tables(["exact_shapley"])
-    model_b, scores_b = _tables(["mc_shapley", "exact_shapley", "tmc_shapley"])
+    model_a, scores_a = _tables(("exact_shapley",))
+    model_b, scores_b = _tables(CROWDED)
     assert model_a["accuracy"].to_numpy().tobytes() == model_b["accuracy"].to_numpy().tobytes()
     exact_a = scores_a[scores_a["method"] == "exact_shapley"].reset_index(drop=True)
     exact_b = scores_b[scores_b["method"] == "exact_shapley"].reset_index(drop=True)
     assert exact_a["score"].to_numpy().tobytes() == exact_b["score"].to_numpy().tobytes()
     assert exact_a["client"].tolist() == exact_b["client"].tolist()
     assert len(set(model_a["accuracy"])) > 1  # the model trains
+
+
+def test_scores_table_records_each_methods_evaluations():
+    _, scores = _tables(CROWDED)
+    spent = scores.groupby("method")["evaluations"].unique()
+    # 4 clients: exact asks all 2^4 = 16 coalitions, LOO N and the 4 N \ {i}: 5
+    assert spent["exact_shapley"].tolist() == [16]
+    assert spent["loo"].tolist() == [5]
+    assert spent["size"].tolist() == [0]
 
 
 def test_substream_depends_on_seed_and_name_only():
