@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, TypeVar
 
+from simfl.market.decay import floor_power
+
 ScheduleKind = Literal["constant", "decaying", "accuracy", "accuracy_gain"]
 T = TypeVar("T")
 
@@ -138,7 +140,7 @@ def scheduled_amount(
     if kind == "constant":
         factor = Fraction(1)
     elif kind == "decaying":
-        factor = Fraction(decay) ** (round_number - 1)
+        return floor_power(amount, Fraction(decay), round_number - 1)  # O(1) in the round
     elif kind == "accuracy":
         factor = Fraction(max(accuracy, 0.0))
     elif kind == "accuracy_gain":
