@@ -325,13 +325,10 @@ class ConstantProductPool:
         in_with_fee = amount_in * self._fee_factor
         scaled_in = reserve_in * BPS
         adjusted_in = scaled_in + in_with_fee
-        if _fixed_out:
-            amount_out = _fixed_out
-        else:
-            amount_out = in_with_fee * reserve_out // adjusted_in
-            if amount_out < min_out or amount_out == 0:
-                raise self._too_little_out(token_in, amount_in, amount_out, min_out, reserve_in,
-                                           reserve_out)  # fmt: skip
+        amount_out = _fixed_out or in_with_fee * reserve_out // adjusted_in
+        if amount_out < min_out or amount_out == 0:
+            raise self._too_little_out(token_in, amount_in, amount_out, min_out, reserve_in,
+                                       reserve_out)  # fmt: skip
         held = book_in.get(trader, 0)
         if held < amount_in:
             self._check_actor("trader", trader)
