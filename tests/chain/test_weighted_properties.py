@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from simfl.chain import Ledger, WeightedPool, replay
+from simfl.chain import ConstantProductPool, Ledger, WeightedPool, replay
 from simfl.chain.weighted_math import ONE
 from simfl.errors import SimflError
 from tests.chain.test_properties import ledger_balances, replay_rows
@@ -154,3 +154,58 @@ def test_random_operations_keep_every_invariant(
                 per_unit_before = log_v - Decimal(supply).ln()
                 per_unit_after = new_log_v - Decimal(new_supply).ln()
                 assert per_unit_after >= per_unit_before - Decimal("1e-60"), op
+
+
+swap_steps = st.lists(
+    st.tuples(tokens, st.integers(1, 10**24), st.booleans()), min_size=1, max_size=20
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    reserves=st.tuples(st.integers(10**4, 10**27), st.integers(10**4, 10**27)),
+    fee_bps=st.sampled_from([0, 5, 30, 100]),
+    steps=swap_steps,
+)
+def test_fifty_fifty_pool_trades_like_the_constant_product_pool(
+    reserves: tuple[int, int], fee_bps: int, steps: list[tuple[str, int, bool]]
+) -> None:
+    pools = []
+    for kind in ("cp", "weighted"):
+        ledger = Ledger()
+        for token in TOKENS:
+            ledger.register_token(token)
+            ledger.mint(token, "lp", 10**28)
+            ledger.mint(token, "alice", 10**28)
+        if kind == "cp":
+            pools.append(ConstantProductPool(ledger, "T0", "T1", fee_bps=fee_bps))
+        else:
+            half = ONE // 2
+            pools.append(WeightedPool(ledger, "T0", "T1", weights=(half, half), fee_bps=fee_bps))
+        pools[-1].add_liquidity("lp", *reserves)
+    cp, weighted = pools
+    for token, amount, exact_in in steps:
+        reserve_in = weighted.reserve_of(token)
+        if exact_in:
+            amount = min(amount, reserve_in * 3 // 10)  # the weighted pool's ratio guard
+            outcome = []
+            for pool in pools:
+                try:
+                    outcome.append(pool.swap_exact_in("alice", token, amount))
+                except SimflError as error:
+                    outcome.append(type(error).__name__)
+            assert outcome[1] == outcome[0] or outcome[1] == outcome[0] - 1, outcome
+            assert outcome[1] == outcome[0]  # in fact equal
+        else:
+            wanted = min(amount, weighted.reserve_of(weighted.other(token)) * 3 // 10)
+            if wanted == 0:
+                continue
+            other = weighted.other(token)
+            paid_cp = cp.swap_exact_out("alice", other, wanted, 10**30)
+            paid_w = weighted.swap_exact_out("alice", other, wanted, 10**30)
+            assert paid_cp - 1 <= paid_w <= paid_cp  # Uniswap adds 1 to an exact quotient
+        if cp.reserves != weighted.reserves:  # only after an exact-out paid one unit less
+            assert not exact_in
+            cp_in = cp.reserve_of(token) - weighted.reserve_of(token)
+            assert cp_in == 1
+            return
