@@ -269,10 +269,15 @@ class FederationMarket(mesa.Model):
         )
         for client in self.clients:
             client.end_round()
-        for substep in range(self.scenario.market.substeps):  # 5. trade
+        substeps = self.scenario.market.substeps
+        for substep in range(substeps):  # 5. trade
+            if substep:
+                self.federation.buy_back_slice(substep)  # split buy-backs, slice by slice
             self.view = self._market_view("trading", self.federation.announced)
             for agent in self._acting(first=substep == 0):
                 agent.trade()
+        for late in range(max(substeps, 1), self.reward.buyback_slices):
+            self.federation.buy_back_slice(late, execute=False)  # no substep left: carried
         self._close_round()  # 6. collect
         self.check_invariants()
         self.datacollector.collect(self)

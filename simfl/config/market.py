@@ -117,6 +117,17 @@ class Reward(Section):
             "holders: give clients a token_endowment)"
         ),
     )
+    buyback_slices: PositiveInt = Field(
+        1,
+        description="buy-backs split into this many equal slices, one at the start of each "
+        "of the first trading substeps (1 = all at once, before trading); slices the round "
+        "has no substep for are carried to the next round",
+    )
+    buyback_max_slippage_bps: Annotated[int, Field(ge=1, le=9999)] | None = Field(
+        None,
+        description="a buy-back slice buys only as much as stays within this loss against "
+        "spot (fee included); the rest is carried to the next round. None: no cap",
+    )
     reputation: Probability = Field(
         0.0, description="EMA weight on past weights; 0 = this round only"
     )

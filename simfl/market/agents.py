@@ -256,12 +256,32 @@ class Federation(Reporting, mesa.Agent):
 
     def plan_buyback(self, weights: list[Fraction], budget: int) -> list[int]:
         """BASE to spend buying each CST_i back this round: the round's BASE budget split
-        by weight, plus what earlier rounds could not spend (`carry`). Announced before
-        the payout; the revenue arrives before it is spent. Rounds down (`split_amount`):
-        the dust stays in the treasury."""
+        by weight, plus what earlier rounds could not spend (`carry`, now planned).
+        Announced before the payout; the revenue arrives before it is spent. Rounds down
+        (`split_amount`): the dust stays in the treasury."""
         if not self.buys_back():
             return [0] * len(weights)
-        return [p + c for p, c in zip(split_amount(budget, weights), self.carry)]
+        planned = [p + c for p, c in zip(split_amount(budget, weights), self.carry)]
+        self.carry = [0] * len(weights)
+        return planned
+
+    def buy_back_slice(self, number: int, execute: bool = True) -> None:
+        """Slice `number` (0-based) of this round's announced buy-backs: ``⌊A·(j+1)/k⌋ −
+        ⌊A·j/k⌋`` of each token's amount ``A`` for ``k = reward.buyback_slices``, so the
+        slices sum to ``A``. Bought now, or (``execute=False``: no substep left for it)
+        carried to the next round."""
+        slices = self.model.reward.buyback_slices
+        if number >= slices:
+            return
+        ledger, base = self.model.ledger, self.model.base
+        for i, total in enumerate(self.announced):
+            amount = total * (number + 1) // slices - total * number // slices
+            if not execute:
+                self.carry[i] += amount
+                continue
+            amount = min(amount, ledger.balance(base, self.account))
+            if amount:
+                self._buy_back(i, amount)
 
     def buys_back(self) -> bool:
         """Whether BASE is paid out as buy-backs: in buy-back modes, and in `mint` mode for
@@ -301,23 +321,33 @@ class Federation(Reporting, mesa.Agent):
                     ledger.mint(model.tokens[i], model.clients[i].account, amount)
                     self.paid_tokens[i] += amount
                     model.clients[i].receive(0, amount)
-        for i, amount in enumerate(self.announced):
-            amount = min(amount, ledger.balance(base, self.account))
-            if amount:
-                self._buy_back(i, amount)
+        self.buy_back_slice(0)  # the rest, if split, at the start of later substeps
 
     def _buy_back(self, index: int, base_in: int) -> None:
-        """Buy CST_index for `base_in` BASE; an order too small to buy anything is carried
-        to the next round's buy-back of that token instead of staying stranded."""
+        """Buy CST_index for up to `base_in` BASE (within `reward.buyback_max_slippage_bps`
+        if set, via the router); what it cannot spend — an order too small to buy anything,
+        or the part beyond the slippage cap — is carried to the next round's buy-back of
+        that token instead of staying stranded."""
         model = self.model
-        token = model.tokens[index]
+        token, pool, cap = (
+            model.tokens[index],
+            model.pools[index],
+            model.reward.buyback_max_slippage_bps,
+        )
         try:
-            bought = model.pools[index].swap_exact_in(self.account, model.base, base_in)
+            if cap is None:
+                spent, bought = base_in, pool.swap_exact_in(self.account, model.base, base_in)
+            else:
+                result = router.swap_within(pool, self.account, model.base, base_in, cap)
+                if result is None:
+                    self.carry[index] += base_in
+                    return
+                spent, bought = result.amount_in, result.amount_out
         except AmmError:
-            self.carry[index] = base_in
+            self.carry[index] += base_in
             return
-        self.carry[index] = 0
-        self.bought_back_base[index] += base_in
+        self.carry[index] += base_in - spent
+        self.bought_back_base[index] += spent
         if model.reward.bought_back == "burn":
             model.ledger.burn(token, self.account, bought)
         else:

@@ -185,3 +185,46 @@ def test_lp_seeded_pools_belong_to_the_lps_and_open_at_the_genesis_price() -> No
     assert model.ledger.balance(model.base, "federation") == 4 * 3 * 200 * UNIT
     for provider in model.liquidity_providers:
         assert provider.base_balance() == (2000 - 4 * 400) * UNIT
+
+
+def test_buybacks_split_over_substeps_buy_in_equal_slices() -> None:
+    model = FederationMarket(
+        synthetic(
+            **{
+                "market.reward.mode": "buyback",
+                "market.reward.buyback_slices": 3,
+                "market.substeps": 3,
+            }
+        )
+    )
+    model.step()
+    announced = model.federation.announced
+    events = model.tables()["events"].query("step == 1 and kind == 'swap'")
+    buys = events[(events["sender"] == "federation") & (events["token"] == "BASE")]
+    # 3 slices per token: ⌊A/3⌋, ⌊2A/3⌋ − ⌊A/3⌋, A − ⌊2A/3⌋
+    for i, total in enumerate(announced):
+        pool = model.pools[i].address
+        mine = [int(a) for a in buys.loc[buys["recipient"] == pool, "amount"]]
+        assert mine == [total // 3, 2 * total // 3 - total // 3, total - 2 * total // 3]
+    assert model.federation.bought_back_base == announced
+    assert model.federation.carry == [0, 0, 0, 0]
+
+
+def test_a_slippage_capped_buyback_carries_what_it_could_not_buy() -> None:
+    model = FederationMarket(
+        synthetic(
+            **{
+                "market.reward.mode": "buyback",
+                "market.reward.revenue": 5000,  # half of a 10,000 BASE pool's reserve
+                "market.reward.buyback_max_slippage_bps": 100,
+            }
+        )
+    )
+    model.step()
+    federation = model.federation
+    for i, total in enumerate(federation.announced):
+        # 1% all-in with a 0.3% fee: at most 10,000·0.007/(0.997·0.99) ≈ 70.9 BASE, less 0.1%
+        cap = 10_000 * UNIT * 70 * 10_000 // (9970 * 9900) * 999 // 1000
+        assert federation.bought_back_base[i] == min(total, cap)
+        assert federation.carry[i] == total - federation.bought_back_base[i]
+    assert sum(federation.carry) > 0
