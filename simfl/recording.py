@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 STREAMED = ("model", "agents", "scores", "events", "flows")  # written as the run goes
 SCORE_COLUMNS = ("round", "client", "method", "score", "participated", "evaluations")
 EVENT_COLUMNS = ("seq", "step", *Ledger.EVENT_FIELDS[1:])
-# values (rows x columns) a table buffers before it is written: ~20 MB of Python floats
+# values (rows x columns) a table buffers before it is written: ~10 MB of Python floats
 # or tuples, so four buffers stay well under the run's memory budget
-CHUNK_CELLS = 1 << 19
+CHUNK_CELLS = 1 << 18
 
 
 class RunCollector(mesa.DataCollector):
