@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from simfl.chain import ConstantProductPool, Ledger, WeightedPool, genesis_token_amount
+from simfl.chain import ConstantProductPool, Ledger, WeightedPool, genesis_token_amount, log_exp
 from simfl.chain import weighted_math as wm
 
 E18 = 10**18
@@ -90,8 +90,9 @@ def precision(n_swaps: int, seed: int = 2026) -> None:
             worst["out"] = max(worst["out"], real - out)
             if wm.exact_exponent(w_in, w_out) is None:
                 scaled, adjusted = b_in * 10_000, b_in * 10_000 + a_in * (10_000 - fee)
-                high = wm.pow_up(scaled, adjusted, w_in, w_out)
-                raw = Decimal(b_out) * (2**wm.PRECISION_BITS - high) / 2**wm.PRECISION_BITS
+                high = log_exp.pow_up(scaled, adjusted, w_in, w_out)
+                one = 2**log_exp.PRECISION_BITS
+                raw = Decimal(b_out) * (one - high) / one
                 worst["raw"] = max(worst["raw"], abs(raw - real) / real)
             a_out = rng.randint(1, max(1, b_out * 3 // 10))
             real_in = b_in * ((Decimal(b_out) / (b_out - a_out)) ** (1 / y) - 1) / f

@@ -17,26 +17,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simfl.chain import MaxRatioExceeded, ZeroAmount, get_amount_in, get_amount_out
+from simfl.chain import log_exp as log_exp_module
 from simfl.chain import max_amount_in as cp_max_amount_in
 from simfl.chain import weighted as weighted_module
 from simfl.chain import weighted_math as weighted_math_module
-from simfl.chain.weighted_math import (
-    MAX_IN_RATIO,
-    ONE,
+from simfl.chain.log_exp import (
     PRECISION_BITS,
-    calc_in_given_out,
-    calc_out_given_in,
-    exact_exponent,
     exp_fixed,
-    genesis_token_amount,
-    invariant,
-    invariant_holds,
     iroot,
     iroot_up,
     ln_fixed,
-    max_amount_in,
     pow_down,
     pow_up,
+)
+from simfl.chain.weighted_math import (
+    MAX_IN_RATIO,
+    ONE,
+    calc_in_given_out,
+    calc_out_given_in,
+    exact_exponent,
+    genesis_token_amount,
+    invariant,
+    invariant_holds,
+    max_amount_in,
     spot_price,
 )
 
@@ -82,7 +85,7 @@ def ceil_dec(value: Decimal) -> int:
 
 
 def test_module_docstring_examples_run() -> None:
-    for module in (weighted_math_module, weighted_module):
+    for module in (log_exp_module, weighted_math_module, weighted_module):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0
 
