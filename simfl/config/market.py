@@ -11,8 +11,6 @@ from simfl.config.base import NonNegInt, PositiveInt, Probability, Section, Toke
 from simfl.market.mechanism import PAYOUT_MODES
 from simfl.market.strategies import CLIENT_POLICIES, INVESTOR_STRATEGIES
 
-NOISE_GENESIS_TOKENS = 0.5  # default share of a noise trader's budget held in tokens at genesis
-
 # allowed names are the registries' keys: a new entry is accepted here without an edit
 PayoutModeName = Literal[tuple(PAYOUT_MODES)]  # type: ignore[valid-type]
 ClientPolicyName = Literal[tuple(CLIENT_POLICIES)]  # type: ignore[valid-type]
@@ -208,8 +206,8 @@ class InvestorGroup(Section):
         None,
         description="share of budget spent at genesis on CST (evenly over every token) "
         "bought from the federation at the genesis price, so it can sell from round 1; "
-        f"default: {NOISE_GENESIS_TOKENS} for noise traders (they trade only what they "
-        "could trade both ways, so they need tokens), 0 for the other strategies",
+        "default: the strategy's (0.5 for noise traders, which trade only what they could "
+        "trade both ways, so they need tokens; 0 for the others)",
     )
 
     @property
@@ -217,7 +215,7 @@ class InvestorGroup(Section):
         """`genesis_tokens`, or its strategy's default when unset."""
         if self.genesis_tokens is not None:
             return self.genesis_tokens
-        return NOISE_GENESIS_TOKENS if self.strategy == "noise" else 0.0
+        return INVESTOR_STRATEGIES[self.strategy].genesis_tokens
 
     max_slippage_bps: Annotated[int, Field(ge=1, le=10_000)] = Field(
         300, description="orders are capped so fee + price impact stay within this"

@@ -221,7 +221,8 @@ Decide = Callable[[MarketView, Position, np.random.Generator, Any], list[Order]]
 @dataclass(frozen=True, slots=True)
 class InvestorStrategy:
     """A registered investor strategy: its decision rule, the `InvestorGroup` fields it
-    reads, and when it acts.
+    reads, when it acts, and the share of its budget it holds in tokens from genesis
+    unless its group says otherwise.
 
     `decide(view, position, rng, group)` returns orders. `schedule` is `occasional`
     (acts in any trading substep with its group's `activity` chance) or `before_payout`
@@ -234,6 +235,7 @@ class InvestorStrategy:
     params: tuple[str, ...]
     schedule: InvestorSchedule
     description: str
+    genesis_tokens: float = 0.0  # default share of budget bought in tokens at genesis
 
 
 INVESTOR_STRATEGIES: dict[str, InvestorStrategy] = {
@@ -245,6 +247,7 @@ INVESTOR_STRATEGIES: dict[str, InvestorStrategy] = {
             ("trade_fraction", "max_position"),
             "occasional",
             "random token and side, the same value either way",
+            genesis_tokens=0.5,  # it trades only what it could trade both ways
         ),
         InvestorStrategy(
             "momentum",
