@@ -206,8 +206,13 @@ class InvestorGroup(Section):
         None,
         description="share of budget spent at genesis on CST (evenly over every token) "
         "bought from the federation at the genesis price, so it can sell from round 1; "
-        "default: the strategy's (0.5 for noise traders, which trade only what they could "
-        "trade both ways, so they need tokens; 0 for the others)",
+        "default: the strategy's ("
+        + ", ".join(
+            f"{name} {rule.genesis_tokens}"
+            for name, rule in INVESTOR_STRATEGIES.items()
+            if rule.genesis_tokens
+        )
+        + ": they need tokens to sell from round 1; 0 for the others)",
     )
 
     @property

@@ -289,6 +289,7 @@ INVESTOR_STRATEGIES: dict[str, InvestorStrategy] = {
             ("trade_fraction", "max_position", "lookback", "threshold"),
             "occasional",
             "contrarian: buys below the recent mean price, sells above",
+            genesis_tokens=0.5,  # inventory to sell into a pump from round 1
         ),
     )
 }
