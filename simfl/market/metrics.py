@@ -176,21 +176,38 @@ def _units(whole: float) -> int:
     return round(whole * 10**18)
 
 
+def valuation_pool(manifest: dict[str, Any]) -> Any:
+    """A stand-alone CST/BASE pool of the run's kind and fee (`market.pool`), used only for
+    its curve math on given reserves (`amount_out`): tables carry reserves, not pools."""
+    from decimal import Decimal
+
+    from simfl.chain import ConstantProductPool, Ledger, WeightedPool
+
+    pool = manifest.get("scenario", {}).get("market", {}).get("pool", {})
+    fee_bps = int(pool.get("fee_bps", 30))
+    ledger = Ledger()
+    for token in ("CST", "BASE"):
+        ledger.register_token(token)
+    if pool.get("kind", "constant_product") == "weighted":
+        weight = int(Decimal(str(pool.get("token_weight", 0.5))) * 10**18)
+        return WeightedPool(ledger, "CST", "BASE", (weight, 10**18 - weight), fee_bps)
+    return ConstantProductPool(ledger, "CST", "BASE", fee_bps)
+
+
 def joint_liquidation(tables: Tables, manifest: dict[str, Any]) -> tuple[float, float]:
     """(joint liquidation value, spot value) of every outside holding at the last step,
     whole BASE.
 
     Outside holdings are the CST_i every agent holds outright (not LP shares' reserves).
     For each token its holders sell in turn, in the agents table's order, into the
-    pool's final reserves, each sale moving the pool for the next (Uniswap v2 integer
-    math, `get_amount_out`, rounded down). Unlike each holder's own liquidation value,
-    which assumes it sells first, this is what the holders would fetch together.
+    pool's final reserves, each sale moving the pool for the next (the run's pool math,
+    `valuation_pool`, rounded down — favours the pool). Unlike each holder's own
+    liquidation value, which assumes it sells first, this is what the holders would
+    fetch together.
     """
-    from simfl.chain import get_amount_out
-
     final = final_agents(tables)
     last = tables["model"].iloc[-1]
-    fee_bps = int(manifest.get("scenario", {}).get("market", {}).get("pool", {}).get("fee_bps", 30))
+    curve = valuation_pool(manifest)
     holdings = [list(h) for h in final["holdings"] if h is not None and len(h)]
     n = max((len(h) for h in holdings), default=0)
     joint = spot = 0.0
@@ -201,7 +218,7 @@ def joint_liquidation(tables: Tables, manifest: dict[str, Any]) -> tuple[float, 
             if held <= 0 or reserve_token <= 0:
                 continue
             spot += held * float(last[f"price_{i}"]) / 10**18
-            out = get_amount_out(held, reserve_token, reserve_base, fee_bps)
+            out = curve.amount_out("CST", held, reserve_token, reserve_base)
             reserve_token += held
             reserve_base -= out
             joint += out / 10**18
