@@ -121,6 +121,15 @@ class Strategy(Section):
     krum_byzantine: NonNegInt = Field(
         _FL.strategy.krum_byzantine, description="krum: assumed number of Byzantine clients f"
     )
+    cgsv_alpha: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        _FL.strategy.cgsv_alpha, description="cgsv: EMA weight on past reputation"
+    )
+    cgsv_beta: Annotated[float, Field(gt=0.0)] = Field(
+        _FL.strategy.cgsv_beta, description="cgsv: altruism β; reward share tanh(β r_i)"
+    )
+    cgsv_gamma: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = Field(
+        _FL.strategy.cgsv_gamma, description="cgsv: length Γ of each normalised update"
+    )
 
 
 class Sampling(Section):

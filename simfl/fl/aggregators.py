@@ -29,6 +29,7 @@ from typing import Protocol
 import torch
 
 from simfl.errors import UserError
+from simfl.fl.cgsv_server import CGSVServer
 from simfl.fl.settings import StrategySettings
 
 
@@ -249,6 +250,7 @@ AGGREGATORS: dict[str, Callable[[StrategySettings], Aggregator]] = {
     "median": lambda s: Median(),
     "trimmed_mean": _trimmed,
     "krum": lambda s: Krum(s.krum_byzantine),
+    "cgsv": lambda s: CGSVServer(s.cgsv_alpha, s.cgsv_beta, s.cgsv_gamma),  # Xu et al. 2021
 }
 
 

@@ -31,6 +31,7 @@ from torch.nn.utils import parameters_to_vector
 from simfl.errors import PartitionError, UserError
 from simfl.fl.aggregators import Aggregator, make_aggregator
 from simfl.fl.behaviours import SubmitContext, make_behaviour
+from simfl.fl.cgsv_server import CGSVServer
 from simfl.fl.contribution import GAME_METHODS, ContributionScorer
 from simfl.fl.datasets import load_dataset
 from simfl.fl.game import RoundGame, UtilityEvaluator
@@ -150,14 +151,18 @@ class FederatedTraining:
         rnd, rng = self._round, self._train_rng
         participants = self.sample([i for i in range(n) if i not in set(refused_ids)])
         start = self._global
+        personal = isinstance(self._aggregator, CGSVServer)  # clients keep their own models
+        if personal:
+            layers = [p.numel() for p in self._model.parameters()]
+            self._aggregator.begin_round(participants, n, start, layers)
 
         # 2. local training, then behaviours (free riders may look at honest norms)
         trained: dict[int, torch.Tensor | None] = {}
         for i in participants:
             gen = _seed(rng)
             trained[i] = (
-                local_train(self._model, start, self._x[i], self._y[i], self.settings.local,
-                            gen, self._mu)
+                local_train(self._model, self._aggregator.client_model(i) if personal else start,
+                            self._x[i], self._y[i], self.settings.local, gen, self._mu)
                 if self._behaviours[i].trains(rnd) else None
             )  # fmt: skip
         honest = [u for i, u in trained.items() if u is not None and self.behaviours[i] == "honest"]

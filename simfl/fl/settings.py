@@ -27,7 +27,9 @@ PartitionKind = Literal[
     "exponential",
     "lognormal",
 ]
-StrategyName = Literal["fedavg", "fedprox", "fedavgm", "fedadam", "median", "trimmed_mean", "krum"]
+StrategyName = Literal[
+    "fedavg", "fedprox", "fedavgm", "fedadam", "median", "trimmed_mean", "krum", "cgsv"
+]
 BehaviourKind = Literal[
     "honest",
     "free_rider",  # plain: returns the global model unchanged
@@ -96,6 +98,9 @@ class StrategySettings:
     tau: float = 1e-3  # fedadam
     trim_fraction: float = 0.1  # trimmed_mean: fraction cut at each end
     krum_byzantine: int = 1  # krum: assumed number of Byzantine clients f
+    cgsv_alpha: float = 0.95  # cgsv: EMA weight on past reputation (Xu et al. 2021)
+    cgsv_beta: float = 1.0  # cgsv: altruism β of the reward share tanh(β r_i)
+    cgsv_gamma: float = 0.5  # cgsv: length Γ of each normalised update
 
 
 @dataclass(frozen=True)
