@@ -16,8 +16,8 @@ trades of at most 30 % of a balance (``MAX_IN_RATIO``, ``MAX_OUT_RATIO``).
 Powers. Balancer's ``LogExpMath`` works at 18 decimals with a relative error of 1e-14
 on a power, which a small trade turns into a large one on the output (``1 - x^y`` is
 tiny when ``x`` is close to 1). Here, when the weight ratio ``w_in / w_out`` reduces to
-``p/q`` with ``p + q <= EXACT_MAX_TERMS`` (every whole-percent weight: 50/50 is 1/1,
-80/20 is 4/1 or 1/4), a swap is computed exactly with an integer ``q``-th root and the
+``p/q`` with ``p + q <= EXACT_MAX_TERMS`` (every weight in steps of 5 %: 50/50 is 1/1,
+80/20 is 4/1 or 1/4, 95/5 is 19/1), a swap is computed exactly with an integer ``q``-th root and the
 invariant check is the integer test ``N^p · b^q >= D^p · B^q``: the output is the exact
 floor of the real formula, and at 50/50 it is Uniswap's ``get_amount_out`` to the last
 unit. Other weights use :mod:`simfl.chain.log_exp`: ``exp(y·ln x)`` in binary fixed
@@ -39,7 +39,8 @@ ONE = 10**18  # weights and ratios: 18-decimal fixed point, Balancer's FixedPoin
 MIN_WEIGHT = 10**16  # a weight below 1 % is refused (Balancer's _MIN_WEIGHT)
 MAX_IN_RATIO = 3 * 10**17  # a swap may pay in at most 30 % of balance_in (Balancer)
 MAX_OUT_RATIO = 3 * 10**17  # a swap may take out at most 30 % of balance_out (Balancer)
-EXACT_MAX_TERMS = 100  # weight ratios p/q with p + q <= this get exact integer rounding
+EXACT_MAX_TERMS = 20  # weight ratios p/q with p + q <= this are computed with exact integer
+# roots (1/99 would take ~300 µs a swap in 10,000-bit integers; the exp/ln path takes ~4 µs)
 _P = PRECISION_BITS
 _FP_ONE = 1 << _P  # 1.0 in log_exp's fixed point
 

@@ -48,7 +48,7 @@ operations = st.one_of(
 )
 SWAPS = ("swap_in", "swap_out", "swap_raw")
 weights = st.one_of(
-    st.integers(1, 99).map(lambda k: k * 10**16),  # whole percent: exact-exponent path
+    st.integers(1, 99).map(lambda k: k * 10**16),  # whole percent: mostly exact roots
     st.integers(10**16, 99 * 10**16),  # any 18-decimal weight: exp/ln path
 )
 
