@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simfl.chain import (
     LOCKED_ACCOUNT,
@@ -299,3 +301,29 @@ def test_invariant_grows_on_swaps_with_a_fee() -> None:
     n0, n1 = pool.reserves
     assert ref_log_invariant(n0, W80, n1, W20) > ref_log_invariant(r0, W80, r1, W20)
     assert pool.invariant >= floor_dec(Decimal(ref_log_invariant(r0, W80, r1, W20)).exp())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    reserves=st.tuples(st.integers(10**6, 10**27), st.integers(10**6, 10**27)),
+    token_weight=st.one_of(
+        st.integers(1, 99).map(lambda k: k * 10**16), st.integers(10**16, 99 * 10**16)
+    ),
+    fee_bps=st.sampled_from([0, 5, 30, 100]),
+    slippage_bps=st.integers(1, 5_000),
+    sell_base=st.booleans(),
+)
+def test_router_orders_within_a_slippage_cap_always_meet_their_min_out(
+    reserves: tuple[int, int], token_weight: int, fee_bps: int, slippage_bps: int, sell_base: bool
+) -> None:
+    weights = (10**18 - token_weight, token_weight)
+    ledger, pool = make_pool(*reserves, weights=weights, fee_bps=fee_bps)
+    before = state(ledger, pool)
+    token = "BASE" if sell_base else "CST"
+    reserve_in = pool.reserve_of(token)
+    result = router.swap_within(pool, "trader", token, 10**30, slippage_bps)  # never refused
+    if slippage_bps <= fee_bps:
+        assert result is None and state(ledger, pool) == before
+    elif result is not None:
+        assert result.amount_out >= result.spot_out * (10_000 - slippage_bps) // 10_000
+        assert result.amount_in * 10 <= reserve_in * 3  # within the 30% guard
