@@ -53,8 +53,11 @@ def model_reporters(model: FederationMarket) -> dict[str, Any]:
     reporters: dict[str, Any] = {
         "step": lambda m: m.round,
         "round": lambda m: m.round,
-        "accuracy": lambda m: m.accuracy,
+        "accuracy": lambda m: m.accuracy,  # = validation_accuracy (revenue, dashboards)
         "loss": lambda m: m.loss,
+        "validation_accuracy": lambda m: m.accuracy,  # the set the coalition game scores
+        "test_accuracy": lambda m: m.last_result.test_accuracy if m.last_result else 0.0,
+        "test_loss": lambda m: m.last_result.test_loss if m.last_result else 0.0,
         "participants": lambda m: len(m.last_result.participants) if m.last_result else 0,
         "revenue": lambda m: m.revenue / unit,
         "emission": lambda m: m.emission / unit,

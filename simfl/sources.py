@@ -113,6 +113,8 @@ class SyntheticScores:
             refused=tuple(sorted(refused)),
             scores=scores,
             evaluations={method: 0 for method in self.methods},
+            test_accuracy=float(accuracy),
+            test_loss=float(-np.log(max(accuracy, 1e-6))),
         )
 
 
@@ -169,6 +171,8 @@ def load_replay(run_dir: str | Path, scenario: Scenario) -> TrajectoryReplay:
                 refused=(),
                 scores=by_method,
                 evaluations={m: 0 for m in by_method},
+                test_accuracy=float(row["test_accuracy"]),
+                test_loss=float(row["test_loss"]),
             )
         )
     return TrajectoryReplay(

@@ -63,6 +63,10 @@ class Partition(Section):
     num_classes_per_partition: PositiveInt = Field(
         _FL.partition.num_classes_per_partition, description="pathological: classes per client"
     )
+    class_assignment_mode: Literal["random", "first-deterministic", "deterministic"] = Field(
+        _FL.partition.class_assignment_mode,
+        description="pathological: how classes are dealt (Flower's modes; random = default)",
+    )
     partition_sizes: tuple[NonNegInt, ...] | None = Field(
         _FL.partition.partition_sizes,
         description="inner_dirichlet: samples per client; None = as equal as possible",
@@ -164,7 +168,12 @@ class Behaviour(Section):
     )
     noise_multiplier: Annotated[float, Field(ge=0.0)] = Field(
         _BEHAVIOUR.noise_multiplier,
-        description="free_rider_disguised: noise norm / honest update norm",
+        description="free_rider_disguised: noise norm / norm of the last global change",
+    )
+    claim_factor: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
+        _BEHAVIOUR.claim_factor,
+        description="claimed sample size / real partition size (2 = claims double, 0 = nothing); "
+        "aggregation, the game and `size` use the claim",
     )
 
 
@@ -199,7 +208,7 @@ class Contribution(Section):
     )
     between_round_tolerance: Annotated[float, Field(ge=0.0)] = Field(
         _FL.contribution.between_round_tolerance,
-        description="gtg: a round whose |gain| is below this scores 0",
+        description="gtg: a round whose gain (absolute) is below this scores 0",
     )
     gtg_min_permutations: PositiveInt = Field(
         _FL.contribution.gtg_min_permutations,
@@ -255,6 +264,9 @@ class FL(Section):
     )
     validation_size: Annotated[int, Field(ge=10)] = Field(
         _FL.validation_size, description="server validation samples split off with the seed"
+    )
+    test_size: Annotated[int, Field(ge=10)] = Field(
+        _FL.test_size, description="held-out test samples split off with the seed (reported only)"
     )
     max_train_samples: Annotated[int, Field(ge=10)] | None = Field(
         _FL.max_train_samples, description="subsample the training pool (speed)"

@@ -2,7 +2,13 @@
 
 Each behaviour is two small functions behind one protocol: `labels` edits the client's
 labels once at setup (label flippers, noisy clients), `submit` maps the honestly trained
-update (or None when the behaviour skips training this round) to the update sent.
+update (or None when the behaviour skips training this round) to the update sent. A
+client sees only what a client can see: the global models it received (hence the last
+global change), never the other clients' updates.
+
+Every behaviour also claims a sample size, `claim_factor` x its real partition size
+(rounded half to even); the server weighs updates by what is claimed (FedAvg, FedAvgM,
+FedAdam, the coalition game, the `size` method), since it cannot count a client's data.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ class SubmitContext:
     round: int  # 1-based
     n_params: int
     last_global_change: torch.Tensor | None  # w_t - w_{t-1}; None before any round changed it
-    honest_norm: float  # mean L2 norm of this round's honestly trained updates (0 if none)
     generator: torch.Generator
 
 
@@ -61,7 +66,16 @@ class Honest:
 
 
 class FreeRider(Honest):
-    """Plain free rider: sends the global model back unchanged (Δ = 0), never trains."""
+    """Plain free rider (Fraboni et al., AISTATS 2021): sends the global model back
+    unchanged (Δ = 0), never trains.
+
+    In the server's game it is a null player only if it claims no data
+    (`claim_factor: 0`): with a claimed size n_f > 0, FedAvg mixes its zero update in and
+    scales the others' step by Σn_S / (Σn_S + n_f), which the server really does, so its
+    Shapley value is the worth of that shrinkage (usually negative early in training,
+    where a full step helps). Under robust rules its zero update also moves the median
+    or the Krum choice, and under server momentum any non-empty coalition carries the
+    momentum, so it is not null there either."""
 
     def trains(self, round: int) -> bool:
         return False
@@ -71,17 +85,26 @@ class FreeRider(Honest):
 
 
 class DisguisedFreeRider(FreeRider):
-    """Sends Gaussian noise whose norm is `noise_multiplier` x the honest updates' mean norm
-    (Lin et al. 2019, free-rider attacks)."""
+    """Disguised free rider (Fraboni et al., AISTATS 2021): the global model plus Gaussian
+    noise, never training. Fraboni et al. let the noise decay as σ t^-γ; here its L2 norm
+    is `noise_multiplier` x the norm of the last global change w_t - w_{t-1}, which any
+    client can compute from the models it received and which shrinks as training
+    converges. Before any global change (round 1) it has nothing to imitate and sends
+    Δ = 0, like a plain free rider."""
 
     def submit(self, trained, ctx):
+        if ctx.last_global_change is None:
+            return torch.zeros(ctx.n_params)
         noise = torch.randn(ctx.n_params, generator=ctx.generator)
         norm = float(noise.norm())
-        return noise * (self.settings.noise_multiplier * ctx.honest_norm / norm) if norm else noise
+        target = self.settings.noise_multiplier * float(ctx.last_global_change.norm())
+        return noise * (target / norm) if norm else noise
 
 
 class DeltaFreeRider(FreeRider):
-    """Replays the last global change w_t - w_{t-1} as its own update (Fraboni et al. 2021)."""
+    """Delta-weights free rider (Lin, Du & Liu 2019, "Free-riders in federated learning:
+    attacks and defenses"): replays the last global change w_t - w_{t-1} as its own
+    update; Δ = 0 before any change."""
 
     def submit(self, trained, ctx):
         if ctx.last_global_change is None:

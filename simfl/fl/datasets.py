@@ -1,7 +1,9 @@
 """Offline datasets for the FL engine, as float32 numpy arrays.
 
-Every loader returns a `Dataset`: a training pool (partitioned among clients later) and a
-server validation set split off the pool with the run's generator. Nothing is downloaded:
+Every loader returns a `Dataset`: a training pool (partitioned among clients later), a
+server validation set (what the coalition game and the payouts see) and a held-out test
+set (reported only), both split off the pool with the run's generator. Nothing is
+downloaded:
 
 - ``digits``: scikit-learn's bundled 8x8 digits (1,797 images), scaled to [0, 1]. Fast.
 - ``fashion-mnist``: the Debian package ``dataset-fashion-mnist`` (IDX gzip files under
@@ -13,8 +15,8 @@ server validation set split off the pool with the run's generator. Nothing is do
 - ``synthetic``: FedProx's Synthetic(alpha, beta) (Li et al., MLSys 2020), generated per
   client from the generator; it comes with its natural partition (`client_of`).
 
-For the file datasets only the training files are read: the validation set is split off
-that pool, so the test files are never needed.
+For the file datasets only the training files are read: the validation and test sets are
+split off that pool, so the files' own test split is never needed.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ CIFAR_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 
 @dataclass(frozen=True)
 class Dataset:
-    """A training pool and a server validation set.
+    """A training pool, a server validation set (the coalition game's) and a test set.
 
     `x_*` are float32 arrays of shape (n, *input_shape) with values in [0, 1] for images;
     `y_*` are int64 class labels. `client_of` is set only for datasets with a natural
@@ -49,6 +51,8 @@ class Dataset:
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
     num_classes: int
     input_shape: tuple[int, ...]
     client_of: np.ndarray | None = None
@@ -199,9 +203,12 @@ def synthetic_fedprox(
 
 
 def load_dataset(settings: FLSettings, rng: np.random.Generator) -> Dataset:
-    """Load `settings.dataset`, split off `validation_size` samples, subsample the pool.
+    """Load `settings.dataset`, split off `validation_size` then `test_size` samples,
+    subsample the rest (the training pool).
 
-    The validation split and the `max_train_samples` subsample are drawn from `rng`.
+    One permutation drawn from `rng` orders the samples: the first `validation_size` are
+    the validation set, the next `test_size` the test set, the rest the training pool
+    (cut to `max_train_samples`). The three are disjoint.
     """
     name = settings.dataset
     client_of = None
@@ -216,7 +223,11 @@ def load_dataset(settings: FLSettings, rng: np.random.Generator) -> Dataset:
     elif name == "synthetic":
         syn = settings.synthetic
         total = SyntheticSettings(
-            syn.alpha, syn.beta, syn.samples + settings.validation_size, syn.features, syn.classes
+            syn.alpha,
+            syn.beta,
+            syn.samples + settings.validation_size + settings.test_size,
+            syn.features,
+            syn.classes,
         )
         x, y, client_of = synthetic_fedprox(total, settings.clients, rng)
     else:
@@ -225,13 +236,17 @@ def load_dataset(settings: FLSettings, rng: np.random.Generator) -> Dataset:
         )
     num_classes = settings.synthetic.classes if name == "synthetic" else int(y.max()) + 1
     n = x.shape[0]
-    if not 0 < settings.validation_size < n:
+    held_out = settings.validation_size + settings.test_size
+    if settings.validation_size < 1 or settings.test_size < 1 or held_out >= n:
         raise DatasetError(
-            f"{name}: validation_size={settings.validation_size} must be between 1 and "
-            f"{n - 1} (the dataset has {n} samples)"
+            f"{name}: validation_size={settings.validation_size} + test_size="
+            f"{settings.test_size} must each be >= 1 and together below the dataset's {n} "
+            "samples (the rest is the training pool)"
         )
     order = rng.permutation(n)
-    val_idx, train_idx = order[: settings.validation_size], order[settings.validation_size :]
+    val_idx = order[: settings.validation_size]
+    test_idx = order[settings.validation_size : held_out]
+    train_idx = order[held_out:]
     if settings.max_train_samples is not None and settings.max_train_samples < len(train_idx):
         if settings.max_train_samples < 1:
             raise DatasetError(f"max_train_samples={settings.max_train_samples} must be >= 1")
@@ -242,6 +257,8 @@ def load_dataset(settings: FLSettings, rng: np.random.Generator) -> Dataset:
         y_train=y[train_idx],
         x_val=np.ascontiguousarray(x[np.sort(val_idx)]),
         y_val=y[np.sort(val_idx)],
+        x_test=np.ascontiguousarray(x[np.sort(test_idx)]),
+        y_test=y[np.sort(test_idx)],
         num_classes=num_classes,
         input_shape=tuple(x.shape[1:]),
         client_of=None if client_of is None else client_of[train_idx],

@@ -5,7 +5,8 @@ A round, in order:
 2. each participant forms its update (local training, then its behaviour);
 3. the server aggregates the stacked updates into the next global model;
 4. every configured contribution method scores the participants;
-5. the new global model is evaluated on the server validation set.
+5. the new global model is evaluated on the server validation set (the game's) and on
+   the held-out test set (reported only).
 
 All randomness comes from the `numpy.random.Generator` given at construction, split into
 independent child streams (`Generator.spawn`): setup (data split, partition, labels, the
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 from torch.nn.utils import parameters_to_vector
 
-from simfl.errors import PartitionError, UserError
+from simfl.errors import PartitionError, TrainingDiverged, UserError
 from simfl.fl.aggregators import Aggregator, make_aggregator
 from simfl.fl.behaviours import SubmitContext, make_behaviour
 from simfl.fl.cgsv_server import CGSVServer
@@ -97,6 +98,8 @@ class FederatedTraining:
             self._y.append(torch.from_numpy(np.ascontiguousarray(labels)))
         self._x_val = torch.from_numpy(data.x_val.reshape(len(data.y_val), -1))
         self._y_val = torch.from_numpy(data.y_val)
+        self._x_test = torch.from_numpy(data.x_test.reshape(len(data.y_test), -1))
+        self._y_test = torch.from_numpy(data.y_test)
         self._model = build_model(
             settings.model, data.input_shape, data.num_classes, settings.hidden, _seed(rng)
         )
@@ -112,7 +115,11 @@ class FederatedTraining:
         self._last_change: torch.Tensor | None = None
         self._round = 0
         self.n_clients = n
-        self.client_sizes = tuple(len(p) for p in parts)
+        self.client_sizes = tuple(len(p) for p in parts)  # what each client really holds
+        # what each claims (the server cannot count): aggregation, game and `size` use it
+        self.claimed_sizes = tuple(
+            round(b.settings.claim_factor * len(p)) for b, p in zip(self._behaviours, parts)
+        )
         self.behaviours = tuple(b.settings.kind for b in self._behaviours)
         self.num_classes = data.num_classes
 
@@ -156,7 +163,7 @@ class FederatedTraining:
             layers = [p.numel() for p in self._model.parameters()]
             self._aggregator.begin_round(participants, n, start, layers)
 
-        # 2. local training, then behaviours (free riders may look at honest norms)
+        # 2. local training, then behaviours (each sees only the models it received)
         trained: dict[int, torch.Tensor | None] = {}
         for i in participants:
             gen = _seed(rng)
@@ -165,18 +172,15 @@ class FederatedTraining:
                             self._x[i], self._y[i], self.settings.local, gen, self._mu)
                 if self._behaviours[i].trains(rnd) else None
             )  # fmt: skip
-        honest = [u for i, u in trained.items() if u is not None and self.behaviours[i] == "honest"]
-        honest = honest or [u for u in trained.values() if u is not None]
-        honest_norm = float(torch.stack(honest).norm(dim=1).mean()) if honest else 0.0
         ctx_gen = _seed(rng) if participants else None
         updates_list = [
             self._behaviours[i].submit(
                 trained[i],
-                SubmitContext(rnd, start.numel(), self._last_change, honest_norm, ctx_gen),
+                SubmitContext(rnd, start.numel(), self._last_change, ctx_gen),
             )
             for i in participants
         ]
-        sizes = np.array([self.client_sizes[i] for i in participants], dtype=np.float64)
+        sizes = np.array([self.claimed_sizes[i] for i in participants], dtype=np.float64)
 
         # 3. aggregation (the rule's pre-round state is kept for the game)
         before = copy.deepcopy(self._aggregator)
@@ -188,6 +192,7 @@ class FederatedTraining:
             new_global = start
         previous = self._validation
         self._validation = evaluate(self._model, new_global, self._x_val, self._y_val)
+        self._check_finite(rnd, participants, updates, self._validation[1])
 
         # 4. contribution
         game = (
@@ -204,7 +209,35 @@ class FederatedTraining:
             self._last_change = new_global - start
         self._global = new_global
         accuracy, loss = self._validation
-        return RoundResult(rnd, accuracy, loss, participants, refused_ids, scores, evaluations)
+        test_accuracy, test_loss = evaluate(self._model, new_global, self._x_test, self._y_test)
+        return RoundResult(
+            rnd, accuracy, loss, participants, refused_ids, scores, evaluations,
+            test_accuracy, test_loss,
+        )  # fmt: skip
+
+    def _check_finite(
+        self, rnd: int, participants: tuple[int, ...], updates: torch.Tensor, loss: float
+    ) -> None:
+        """Stop the run (TrainingDiverged) on a non-finite update or validation loss, before
+        anything is scored or paid."""
+        bad = [i for i, u in zip(participants, updates) if not bool(torch.isfinite(u).all())]
+        if not bad and math.isfinite(loss):
+            return
+        local, strategy = self.settings.local, self.settings.strategy
+        what = (
+            f"client(s) {bad} sent non-finite updates"
+            if bad
+            else "the aggregated model is non-finite"
+        )
+        raise TrainingDiverged(
+            f"training diverged in round {rnd}: the validation loss is {loss} ({what}); "
+            f"lower fl.local.lr (now {local.lr}) or fl.local.epochs (now {local.epochs})"
+            + (
+                f", or fl.strategy.server_lr (now {strategy.server_lr})"
+                if strategy.name in ("fedavgm", "fedadam")
+                else ""
+            )
+        )
 
     def _round_game(
         self,
@@ -233,7 +266,7 @@ class FederatedTraining:
             players = tuple(sorted(self._ever))
             base, game_updates = self._initial, self._accumulated[list(players)]
             aggregator = None
-        sizes = torch.tensor([self.client_sizes[i] for i in players], dtype=torch.float32)
+        sizes = torch.tensor([self.claimed_sizes[i] for i in players], dtype=torch.float32)
         evaluator = UtilityEvaluator(
             self._model, base, game_updates, sizes, self._x_val, self._y_val, utility,
             aggregator=aggregator,

@@ -8,8 +8,8 @@ an empty client would make FedAvg weights undefined, so it is a PartitionError.
 
 Differences from Flower, on purpose: quantity skew hands out the rounding remainder by
 largest fractional part; `lognormal` (not a Flower class) draws its size weights from
-lognormal(0, sigma); `pathological` assigns classes from a shuffled class order in a round
-robin, so all classes are covered whenever clients x classes-per-client >= classes.
+lognormal(0, sigma); `pathological` splits each class's samples in a random order (Flower
+splits them in dataset order, then shuffles each partition).
 """
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ def partition(
     elif kind == "shard":
         parts = shard(labels, n_clients, settings.num_shards_per_partition, rng)
     elif kind == "pathological":
-        parts = pathological(labels, n_clients, settings.num_classes_per_partition, rng)
+        parts = pathological(
+            labels, n_clients, settings.num_classes_per_partition, rng,
+            settings.class_assignment_mode,
+        )  # fmt: skip
     elif kind in ("linear", "exponential", "lognormal"):
         parts = quantity_skew(n, n_clients, kind, settings.sigma, rng)
     else:
@@ -190,15 +193,49 @@ def shard(
     return [shards[row].ravel() for row in order]
 
 
-def pathological(
-    labels: np.ndarray, n_clients: int, classes_per_client: int, rng: np.random.Generator
-) -> list[np.ndarray]:
-    """Each client holds exactly `classes_per_client` classes; a class's samples are split
-    evenly among its holders (Flower's PathologicalPartitioner, Li et al. 2022).
+CLASS_ASSIGNMENT_MODES = ("random", "first-deterministic", "deterministic")
 
-    Client i gets classes order[(i*k + j) mod C] for j < k from a shuffled class order, so all
-    classes are used when n_clients x k >= C; otherwise the unassigned classes' samples are
-    dropped, as Flower drops classes no partition was given.
+
+def class_assignment(
+    classes: np.ndarray, n_clients: int, k: int, mode: str, rng: np.random.Generator
+) -> list[list[int]]:
+    """The k classes each client holds, as Flower's PathologicalPartitioner assigns them.
+
+    - "random" (Flower's default): each client draws k distinct classes uniformly, so
+      two clients hold the same pair only by chance and some classes may go unused;
+    - "first-deterministic" (Li et al. 2022's setup): client i's first class is
+      classes[i mod C], the other k - 1 are drawn uniformly from the rest;
+    - "deterministic": client i holds classes[(i + j) mod C] for j < k.
+    """
+    c = len(classes)
+    if mode == "random":
+        return [rng.choice(classes, size=k, replace=False).tolist() for _ in range(n_clients)]
+    if mode == "first-deterministic":
+        held = []
+        for i in range(n_clients):
+            first = classes[i % c]
+            rest = rng.choice(classes[classes != first], size=k - 1, replace=False).tolist()
+            held.append([int(first), *rest])
+        return held
+    if mode == "deterministic":
+        return [[int(classes[(i + j) % c]) for j in range(k)] for i in range(n_clients)]
+    raise PartitionError(
+        f"pathological class_assignment_mode={mode!r}; expected one of "
+        f"{', '.join(CLASS_ASSIGNMENT_MODES)}"
+    )
+
+
+def pathological(
+    labels: np.ndarray,
+    n_clients: int,
+    classes_per_client: int,
+    rng: np.random.Generator,
+    mode: str = "random",
+) -> list[np.ndarray]:
+    """Each client holds exactly `classes_per_client` classes (assigned per `mode`, see
+    `class_assignment`); a class's samples are split evenly, in random order, among its
+    holders (Flower's PathologicalPartitioner, Li et al. 2022). A class no client holds is
+    dropped, as Flower drops it.
     """
     classes = np.unique(labels)
     if not 1 <= classes_per_client <= len(classes):
@@ -206,11 +243,7 @@ def pathological(
             f"pathological num_classes_per_partition={classes_per_client} must be between 1 "
             f"and the {len(classes)} classes present"
         )
-    order = rng.permutation(classes)
-    held = [
-        [order[(i * classes_per_client + j) % len(classes)] for j in range(classes_per_client)]
-        for i in range(n_clients)
-    ]
+    held = class_assignment(classes, n_clients, classes_per_client, mode, rng)
     parts: list[list[np.ndarray]] = [[] for _ in range(n_clients)]
     for c in classes:
         holders = [i for i in range(n_clients) if c in held[i]]
@@ -219,7 +252,7 @@ def pathological(
         idx = rng.permutation(np.flatnonzero(labels == c))
         for i, chunk in zip(holders, np.array_split(idx, len(holders))):
             parts[i].append(chunk)
-    return [np.concatenate(p) for p in parts]
+    return [np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for p in parts]
 
 
 def quantity_skew(

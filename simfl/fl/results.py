@@ -11,9 +11,12 @@ class RoundResult:
     """What one round produced, for the market."""
 
     round: int  # 1-based
-    accuracy: float  # global model on the server validation set, after aggregation
+    accuracy: float  # validation accuracy: the global model on the server validation set
+    # after aggregation, the set the coalition game scores (v(N) under `utility: accuracy`)
     loss: float  # mean cross-entropy on the validation set
     participants: tuple[int, ...]  # sorted client indices that trained this round
     refused: tuple[int, ...]  # sorted client indices that opted out before sampling
     scores: dict[str, tuple[float, ...]]  # method -> one score per client; others 0.0
     evaluations: dict[str, int]  # method -> coalition utility evaluations (cache hits free)
+    test_accuracy: float  # the same model on the held-out test set (never seen by the game)
+    test_loss: float  # mean cross-entropy on the test set

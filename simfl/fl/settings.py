@@ -33,7 +33,7 @@ StrategyName = Literal[
 BehaviourKind = Literal[
     "honest",
     "free_rider",  # plain: returns the global model unchanged
-    "free_rider_disguised",  # global model + noise matched to honest update norms
+    "free_rider_disguised",  # global model + noise scaled to the last global change
     "free_rider_delta",  # replays the last global change
     "free_rider_dynamic",  # honest until round `start_round`, then plain free rider
     "label_flip",
@@ -66,6 +66,8 @@ class PartitionSettings:
     self_balancing: bool = False  # dirichlet
     num_shards_per_partition: int = 2  # shard
     num_classes_per_partition: int = 2  # pathological
+    # pathological: Flower's class_assignment_mode (random | first-deterministic | deterministic)
+    class_assignment_mode: Literal["random", "first-deterministic", "deterministic"] = "random"
     sigma: float = 1.0  # lognormal quantity skew
     # inner_dirichlet: samples per client (Flower's partition_sizes); None = as equal as possible
     partition_sizes: tuple[int, ...] | None = None
@@ -119,7 +121,8 @@ class BehaviourSettings:
     scale: float = 1.0  # sign_flip, scaled
     fraction: float = 0.5  # noisy_labels
     start_round: int = 3  # free_rider_dynamic: first round it free-rides (1-based)
-    noise_multiplier: float = 1.0  # free_rider_disguised: noise norm / honest norm
+    noise_multiplier: float = 1.0  # free_rider_disguised: noise norm / last global change norm
+    claim_factor: float = 1.0  # claimed sample size / real partition size (any kind)
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class FLSettings:
     dataset: DatasetName = "digits"
     data_dir: str | None = None  # mnist, cifar10: folder holding the user's local files
     validation_size: int = 360  # server validation samples split off with the seed
+    test_size: int = 360  # held-out test samples (reported only; never seen by the game)
     max_train_samples: int | None = None  # subsample the training pool (speed)
     synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)
     model: ModelName = "mlp"

@@ -83,6 +83,8 @@ def _encode(result: RoundResult) -> dict[str, Any]:
         "refused": list(result.refused),
         "scores": {m: list(v) for m, v in result.scores.items()},
         "evaluations": dict(result.evaluations),
+        "test_accuracy": result.test_accuracy,
+        "test_loss": result.test_loss,
     }
 
 
@@ -95,6 +97,8 @@ def _decode(data: dict[str, Any]) -> RoundResult:
         refused=tuple(int(i) for i in data["refused"]),
         scores={m: tuple(float(x) for x in v) for m, v in data["scores"].items()},
         evaluations={m: int(n) for m, n in data["evaluations"].items()},
+        test_accuracy=float(data["test_accuracy"]),
+        test_loss=float(data["test_loss"]),
     )
 
 

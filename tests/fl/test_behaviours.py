@@ -10,7 +10,7 @@ TRAINED = torch.tensor([3.0, 4.0])
 
 
 def _ctx(round=1, last=None):
-    return SubmitContext(round, 2, last, 5.0, torch.Generator().manual_seed(0))
+    return SubmitContext(round, 2, last, torch.Generator().manual_seed(0))
 
 
 def _b(kind, **kw):
@@ -22,9 +22,14 @@ def test_plain_free_rider_never_trains_and_returns_the_global_model():
     assert not b.trains(1) and torch.equal(b.submit(None, _ctx()), torch.zeros(2))
 
 
-def test_disguised_free_rider_matches_the_honest_norm():
-    out = _b("free_rider_disguised", noise_multiplier=2.0).submit(None, _ctx())
-    assert float(out.norm()) == 10.0 or abs(float(out.norm()) - 10.0) < 1e-4
+def test_disguised_free_rider_scales_noise_to_the_last_global_change_it_saw():
+    """|w_t - w_{t-1}| = |(3, 4)| = 5, so noise_multiplier 2 gives norm 10; the noise is
+    not the change itself; before any change it sends a zero update."""
+    b = _b("free_rider_disguised", noise_multiplier=2.0)
+    out = b.submit(None, _ctx(2, torch.tensor([3.0, 4.0])))
+    assert abs(float(out.norm()) - 10.0) < 1e-5
+    assert not torch.allclose(out / 2, torch.tensor([3.0, 4.0]))
+    assert torch.equal(b.submit(None, _ctx(1)), torch.zeros(2))
 
 
 def test_delta_free_rider_replays_the_last_global_change():

@@ -3,13 +3,14 @@
 import gzip
 import pickle
 import struct
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from simfl.errors import DatasetError
 from simfl.fl import datasets
-from simfl.fl.datasets import load_dataset
+from simfl.fl.datasets import load_dataset, load_digits_arrays
 from simfl.fl.settings import FLSettings, SyntheticSettings
 
 
@@ -30,9 +31,10 @@ def _mnist_miniature(folder, n=50):
     return images, labels
 
 
-def test_digits_are_scaled_to_unit_interval_and_split_off_validation():
-    data = load_dataset(FLSettings(validation_size=300), np.random.default_rng(0))
-    assert data.x_train.shape == (1797 - 300, 64) and data.x_val.shape == (300, 64)
+def test_digits_are_scaled_to_unit_interval_and_split_off_validation_and_test():
+    data = load_dataset(FLSettings(validation_size=300, test_size=200), np.random.default_rng(0))
+    assert data.x_train.shape == (1797 - 500, 64) and data.x_val.shape == (300, 64)
+    assert data.x_test.shape == (200, 64) and data.y_test.shape == (200,)
     assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
     assert data.num_classes == 10 and data.input_shape == (64,)
 
@@ -51,22 +53,27 @@ def test_max_train_samples_subsamples_the_pool():
 
 
 def test_oversized_validation_split_is_a_dataset_error():
-    with pytest.raises(DatasetError, match="validation_size=5000 must be between 1 and 1796"):
-        load_dataset(FLSettings(validation_size=5000), np.random.default_rng(0))
+    with pytest.raises(
+        DatasetError,
+        match=r"validation_size=1500 \+ test_size=360 must each be >= 1 and together below "
+        "the dataset's 1797 samples",
+    ):
+        load_dataset(FLSettings(validation_size=1500), np.random.default_rng(0))
 
 
 def test_mnist_loader_reads_local_idx_gzip_files(tmp_path):
     images, labels = _mnist_miniature(tmp_path)
     data = load_dataset(
-        FLSettings(dataset="mnist", data_dir=str(tmp_path), validation_size=10),
+        FLSettings(dataset="mnist", data_dir=str(tmp_path), validation_size=10, test_size=5),
         np.random.default_rng(0),
     )
-    assert data.input_shape == (1, 28, 28) and data.x_train.shape[0] == 40
-    pool_x = np.concatenate([data.x_train, data.x_val])
+    assert data.input_shape == (1, 28, 28) and data.x_train.shape[0] == 35
+    pool_x = np.concatenate([data.x_train, data.x_val, data.x_test])
     assert np.isclose(
         np.sort(pool_x.sum(axis=(1, 2, 3))), np.sort(images.sum(axis=(1, 2)) / 255)
     ).all()
-    assert sorted(np.concatenate([data.y_train, data.y_val]).tolist()) == sorted(labels.tolist())
+    pool_y = np.concatenate([data.y_train, data.y_val, data.y_test])
+    assert sorted(pool_y.tolist()) == sorted(labels.tolist())
 
 
 def test_mnist_without_files_names_the_missing_file(tmp_path):
@@ -104,10 +111,10 @@ def test_cifar10_loader_reads_python_batches(tmp_path, subfolder):
     folder.mkdir(exist_ok=True)
     _cifar_miniature(folder)
     data = load_dataset(
-        FLSettings(dataset="cifar10", data_dir=str(tmp_path), validation_size=5),
+        FLSettings(dataset="cifar10", data_dir=str(tmp_path), validation_size=5, test_size=5),
         np.random.default_rng(0),
     )
-    assert data.input_shape == (3, 32, 32) and data.x_train.shape[0] == 35
+    assert data.input_shape == (3, 32, 32) and data.x_train.shape[0] == 30
     assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
 
 
@@ -133,9 +140,21 @@ def test_synthetic_comes_with_its_natural_partition():
         dataset="synthetic",
         clients=5,
         validation_size=100,
+        test_size=50,
         synthetic=SyntheticSettings(samples=1000, features=20),
     )
     data = load_dataset(s, np.random.default_rng(0))
     assert data.x_train.shape == (1000, 20) and data.x_val.shape == (100, 20)
+    assert data.x_test.shape == (50, 20)
     assert set(np.unique(data.client_of)) <= set(range(5))
     assert data.y_train.max() < 10
+
+
+def test_validation_test_and_training_sets_are_disjoint_and_cover_the_pool():
+    """Every digits image lands in exactly one of the three sets (as a multiset of rows:
+    the file holds a few duplicate images)."""
+    data = load_dataset(FLSettings(validation_size=300, test_size=250), np.random.default_rng(4))
+    x_all, _ = load_digits_arrays()
+    parts = [Counter(r.tobytes() for r in p) for p in (data.x_train, data.x_val, data.x_test)]
+    assert sum(parts, Counter()) == Counter(r.tobytes() for r in x_all)
+    assert [sum(p.values()) for p in parts] == [1797 - 550, 300, 250]

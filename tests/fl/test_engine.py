@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simfl.errors import UserError
+from simfl.errors import TrainingDiverged, UserError
 from simfl.fl.engine import FederatedTraining
 from simfl.fl.settings import (
     BehaviourSettings,
@@ -14,6 +14,7 @@ from simfl.fl.settings import (
     SamplingSettings,
     StrategySettings,
 )
+from simfl.fl.training import evaluate
 
 ALL = ("size", "loo", "exact_shapley", "mc_shapley", "tmc_shapley", "gtg_shapley", "cgsv")
 FAST = LocalSettings(epochs=2, lr=0.3)
@@ -45,7 +46,7 @@ def test_round_result_has_one_score_per_client_and_counts_evaluations():
     assert set(r.scores) == set(ALL) and all(len(v) == 6 for v in r.scores.values())
     assert r.evaluations["exact_shapley"] == 64 and r.evaluations["loo"] == 7
     assert r.evaluations["size"] == 0 == r.evaluations["cgsv"]
-    assert sum(fl.client_sizes) == 1797 - 360 and fl.n_clients == 6
+    assert sum(fl.client_sizes) == 1797 - 360 - 360 and fl.n_clients == 6
 
 
 def test_refused_clients_never_train_and_score_zero():
@@ -187,6 +188,7 @@ def test_cnn_on_a_cifar10_miniature_scores_coalitions(tmp_path):
         dataset="cifar10",
         data_dir=str(tmp_path),
         validation_size=20,
+        test_size=10,
         model="cnn",
         hidden=4,
         clients=3,
@@ -209,3 +211,62 @@ def test_every_aggregator_trains_iid_digits_with_its_defaults(name):
     )
     _, rounds = _run(s, 20)
     assert rounds[-1].accuracy >= 0.85
+
+
+def test_rounds_report_test_accuracy_on_the_held_out_split_not_the_validation_set():
+    s = FLSettings(clients=4, contribution=ContributionSettings(methods=("size",), pay_by="size"))
+    fl, (r,) = _run(s, 1)
+    model, params = fl._model, fl.global_params
+    val = evaluate(model, params, fl._x_val, fl._y_val)
+    test = evaluate(model, params, fl._x_test, fl._y_test)
+    assert (r.accuracy, r.loss) == val and (r.test_accuracy, r.test_loss) == test
+    assert r.accuracy != r.test_accuracy  # two different sets of 360 samples
+
+
+def test_claimed_sizes_drive_aggregation_and_the_size_score():
+    """Client 1 claims twice its data, client 2 nothing: the `size` score is claimed /
+    Σ claimed, computed here from the real partition sizes."""
+    s = FLSettings(
+        clients=4,
+        behaviours={
+            1: BehaviourSettings("honest", claim_factor=2.0),
+            2: BehaviourSettings("free_rider", claim_factor=0.0),
+        },
+        contribution=ContributionSettings(methods=("size",), pay_by="size"),
+    )
+    fl, (r,) = _run(s, 1)
+    real = fl.client_sizes
+    claimed = (real[0], 2 * real[1], 0, real[3])
+    assert fl.claimed_sizes == claimed
+    total = sum(claimed)
+    assert r.scores["size"] == pytest.approx([c / total for c in claimed], abs=1e-12)
+
+
+@pytest.mark.parametrize("claim, null", [(0.0, True), (1.0, False)])
+def test_a_plain_free_rider_is_a_null_player_exactly_when_it_claims_no_data(claim, null):
+    """Under FedAvg a zero update with claimed size n_f still dilutes the others' step."""
+    s = FLSettings(
+        clients=4,
+        behaviours={2: BehaviourSettings("free_rider", claim_factor=claim)},
+        contribution=ContributionSettings(
+            methods=("exact_shapley",), pay_by="exact_shapley", utility="neg_loss"
+        ),
+    )
+    _, rounds = _run(s, 3)
+    free = [r.scores["exact_shapley"][2] for r in rounds]
+    if null:
+        assert free == pytest.approx([0.0] * 3, abs=1e-6)
+    else:
+        assert all(abs(v) > 1e-4 for v in free)
+
+
+def test_a_diverging_run_stops_with_the_round_the_loss_and_the_learning_rate():
+    s = FLSettings(
+        clients=3,
+        local=LocalSettings(epochs=3, lr=1e10),
+        contribution=ContributionSettings(methods=("size",), pay_by="size"),
+    )
+    fl = FederatedTraining(s, np.random.default_rng(0))
+    with pytest.raises(TrainingDiverged, match=r"training diverged in round 1: the validation "
+                       r"loss is (nan|inf).*lower fl.local.lr \(now 10000000000.0\)"):  # fmt: skip
+        fl.run_round()

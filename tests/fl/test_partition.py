@@ -118,10 +118,51 @@ def test_inner_dirichlet_honours_partition_sizes():
     assert tuple(len(p) for p in parts) == sizes
 
 
-def test_pathological_clients_hold_exactly_k_classes_and_cover_all():
-    parts = _run("pathological", 10, num_classes_per_partition=3)
+@pytest.mark.parametrize("mode", ["random", "first-deterministic", "deterministic"])
+def test_pathological_clients_hold_exactly_k_classes(mode):
+    parts = _run("pathological", 10, num_classes_per_partition=3, class_assignment_mode=mode)
     assert all(len(np.unique(LABELS[p])) == 3 for p in parts)
-    _assert_disjoint_cover(parts, len(LABELS))
+    _assert_disjoint_cover(parts, len(LABELS), exact=False)
+
+
+def test_pathological_deterministic_mode_deals_consecutive_classes():
+    """Flower's formula: client i holds classes (i + j) mod C, j < k; each class's 60
+    samples are split evenly among its holders. By hand, 4 clients, k = 3: class 0 is held
+    by client 0 only (60), class 1 by 0-1 (30 each), 2 by 0-2 (20), 3 by 1-3 (20), 4 by 2-3
+    (30), 5 by 3 only (60); classes 6-9 by nobody (dropped)."""
+    parts = _run(
+        "pathological", 4, num_classes_per_partition=3, class_assignment_mode="deterministic"
+    )
+    held = [sorted(np.unique(LABELS[p]).tolist()) for p in parts]
+    assert held == [[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]]
+    counts = [[int((LABELS[p] == c).sum()) for c in h] for p, h in zip(parts, held)]
+    assert counts == [[60, 30, 20], [30, 20, 20], [20, 20, 30], [20, 30, 60]]
+
+
+def test_pathological_first_deterministic_mode_fixes_each_clients_first_class():
+    for seed in range(5):
+        parts = _run(
+            "pathological", 12, seed, num_classes_per_partition=2,
+            class_assignment_mode="first-deterministic",
+        )  # fmt: skip
+        assert all(i % 10 in np.unique(LABELS[p]) for i, p in enumerate(parts))
+
+
+def test_pathological_random_mode_rarely_gives_twin_clients():
+    """10 clients, 2 of 10 classes each: uniformly drawn pairs coincide for a given pair of
+    clients with probability 1/45, so 45 x 1/45 = 1 twin pair is expected per split (a
+    round robin over a shuffled class order gave 5 in every seed)."""
+    twins = []
+    for seed in range(40):
+        held = [frozenset(np.unique(LABELS[p]).tolist())
+                for p in _run("pathological", 10, seed, num_classes_per_partition=2)]  # fmt: skip
+        twins.append(sum(a == b for k, a in enumerate(held) for b in held[k + 1 :]))
+    assert 0.5 < np.mean(twins) < 1.6 and max(twins) < 5
+
+
+def test_unknown_class_assignment_mode_is_refused():
+    with pytest.raises(PartitionError, match="class_assignment_mode='round-robin'; expected"):
+        _run("pathological", 4, class_assignment_mode="round-robin")
 
 
 def test_shard_clients_see_few_classes():
