@@ -118,6 +118,8 @@ class WeightedPool:
             TypeError / ValueError: weights, fee or ratio out of range, with the numbers.
             AmmError: ``token0 == token1``.
         """
+        # The live books: a swap's two "swap" legs have no public Ledger method, so the
+        # swap writes them as ConstantProductPool does; liquidity uses the public methods.
         self._book0 = ledger._book(token0)
         self._book1 = ledger._book(token1)
         if token0 == token1:
@@ -464,11 +466,11 @@ class WeightedPool:
         ledger, address = self.ledger, self.address
         self.settle_fees()  # fees so far belong to the holders before the change
         ledger.note(ADD_LIQUIDITY, self.lp_token, provider, address, liquidity)
-        ledger._transfer_unchecked(self._book0, self.token0, provider, address, amount0)
-        ledger._transfer_unchecked(self._book1, self.token1, provider, address, amount1)
+        ledger.transfer(self.token0, provider, address, amount0)
+        ledger.transfer(self.token1, provider, address, amount1)
         if supply == 0:
-            ledger._mint_unchecked(self._lp_book, self.lp_token, LOCKED_ACCOUNT, MINIMUM_LIQUIDITY)
-        ledger._mint_unchecked(self._lp_book, self.lp_token, provider, liquidity)
+            ledger.mint(self.lp_token, LOCKED_ACCOUNT, MINIMUM_LIQUIDITY)
+        ledger.mint(self.lp_token, provider, liquidity)
         return liquidity
 
     def remove_liquidity(self, provider: str, liquidity: int) -> tuple[int, int]:
@@ -492,9 +494,9 @@ class WeightedPool:
         ledger, address = self.ledger, self.address
         self.settle_fees()
         ledger.note(REMOVE_LIQUIDITY, self.lp_token, provider, address, liquidity)
-        ledger._burn_unchecked(self._lp_book, self.lp_token, provider, liquidity)
-        ledger._transfer_unchecked(self._book0, self.token0, address, provider, amount0)
-        ledger._transfer_unchecked(self._book1, self.token1, address, provider, amount1)
+        ledger.burn(self.lp_token, provider, liquidity)
+        ledger.transfer(self.token0, address, provider, amount0)
+        ledger.transfer(self.token1, address, provider, amount1)
         return amount0, amount1
 
     # ---------------------------------------------------------------- helpers
