@@ -2,23 +2,26 @@
 
 Reads only what a sweep wrote (never live objects). Panels:
 
-- each headline metric against each swept parameter: the median across replications as
-  a line, the P10–P90 band around it (numeric parameters; categorical ones as points
-  with whiskers);
-- for a two-parameter grid, a heatmap of the median of each metric;
+- for a two-parameter grid, a heatmap of the median of each metric (cividis, plain
+  numbers in a colour that stays readable on its cell);
+- each metric against each swept parameter: the median across runs, with the P10–P90
+  band (numeric parameters) or P10–P90 whiskers (categorical ones), values labelled
+  readably and in sweep order;
 - for a `sobol` design, first-order (S1) and total (ST) indices per metric with their
-  confidence intervals, from `SALib.analyze.sobol.analyze` on the per-point mean.
+  95 % intervals, from `SALib.analyze.sobol.analyze` on the per-point mean; a sample too
+  small for its indices is said so, and its meaningless intervals are not drawn.
 
-Writes `sweep_dashboard.png` and `sweep_report.html` (images inlined as base64).
+Only metrics whose per-point medians differ (beyond float dust) are drawn, headline
+metrics first. Writes `sweep_dashboard.png` and `sweep_report.html` (image inlined).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -27,61 +30,204 @@ import pandas as pd
 
 from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
-from simfl.report import read_table
+from simfl.report import check_formats, figure_bytes, read_table
+from simfl.report.definitions import describe
+from simfl.report.page import fmt
 
 ID_COLUMNS = {"run_id", "point", "replication", "seed", "fl_seed", "status", "error",
-              "trajectory_reused",
-              "run_seconds", "metrics_error"}  # fmt: skip
-MAX_METRICS = 6  # metrics shown on the dashboard (the first numeric ones of the summary)
+              "trajectory_reused", "run_seconds", "metrics_error"}  # fmt: skip
+PRIORITY = ("gini", "spearman", "free_rider_reward_share", "malicious_reward_share",
+            "honest_pct_equal_min", "final_accuracy", "investor_pnl_mean", "lp_net",
+            "slippage_paid", "joint_liquidation_pct_spot", "total_volume_base")  # fmt: skip
+MAX_METRICS = 6  # metrics drawn on the dashboard: those that vary, headline ones first
+MAX_LEVELS = 12  # more distinct values than this (random / sobol): bin into deciles
+DUST = 1e-9  # relative spread below which a metric counts as constant (float noise)
+ABSOLUTE_DUST = 1e-12  # spread below which any metric (BASE, shares) is float noise
+MIN_SOBOL_SAMPLES = 64  # Saltelli base samples below which S1/ST are not trustworthy
+WIDE_INTERVAL = 0.5  # a 95 % interval half-width above this says nothing about an index
 
 
-def _numeric_metrics(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
-    skip = ID_COLUMNS | set(parameters)
-    metrics = [c for c in summary.columns if c not in skip]
-    numeric = [c for c in metrics if pd.api.types.is_numeric_dtype(summary[c])]
-    return [c for c in numeric if summary[c].nunique() > 1]  # constants say nothing
+# ------------------------------------------------------------------ labels
+
+
+def parse_value(value: Any) -> Any:
+    """A summary cell as the value it stands for (dicts and lists are stored as JSON)."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def value_label(value: Any, parameter: str = "") -> str:
+    """A parameter value as a short readable label.
+
+    >>> value_label('{"3": "free_rider", "4": "free_rider"}', "fl.behaviours")
+    'C3, C4 free rider'
+    >>> value_label("{}", "fl.behaviours"), value_label(0.05), value_label(100000.0)
+    ('none', '0.05', '100,000')
+    """
+    value = parse_value(value)
+    if isinstance(value, dict):
+        if not value:
+            return "none"
+        if parameter.endswith("behaviours"):  # {client: kind} → "C3, C4 free rider"
+            kinds: dict[str, list[str]] = {}
+            for client, kind in value.items():
+                name = kind.get("kind", "?") if isinstance(kind, dict) else str(kind)
+                kinds.setdefault(name.replace("_", " "), []).append(f"C{client}")
+            return "; ".join(f"{', '.join(cs)} {kind}" for kind, cs in kinds.items())
+        return ", ".join(f"{k}={value_label(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(value_label(v) for v in value) or "none"
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return fmt(float(value)) if abs(float(value)) >= 0.001 or value == 0 else f"{value:g}"
+    return str(value).replace("_", " ")
+
+
+def sweep_order(summary: pd.DataFrame, parameter: str, info: dict[str, Any]) -> list[Any]:
+    """The distinct values of a parameter in the order the sweep lists them (numbers
+    ascending), as they appear in the summary."""
+    present = list(dict.fromkeys(summary[parameter].dropna()))
+    if _is_numeric(summary[parameter]):
+        return sorted(present)
+    listed = [p.get(parameter) for p in info.get("points") or [] if parameter in p]
+    keys = [json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for v in listed]
+    rank = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    return sorted(present, key=lambda v: rank.get(v, len(rank)))
+
+
+def metric_label(metric: str) -> str:
+    unit = describe(metric).unit
+    return f"{metric} ({'%' if describe(metric).kind == 'fraction' else unit})" if unit else metric
+
+
+def plain(value: float, scale: float) -> str:
+    """A heatmap number: decimals by the table's magnitude, float dust printed as 0."""
+    if not math.isfinite(value):
+        return "n/a"
+    if abs(value) <= DUST * max(scale, 1e-300):
+        return "0"
+    return fmt(value, digits=0 if scale >= 100 else 2 if scale >= 1 else 3)
+
+
+# ----------------------------------------------------------------- metrics
 
 
 def _is_numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and values.nunique() > 1
 
 
-MAX_LEVELS = 12  # more distinct values than this (random / sobol): bin into deciles
+def _varies(summary: pd.DataFrame, metric: str) -> bool:
+    """True when the per-point medians of `metric` differ by more than float dust."""
+    medians = summary.groupby("point")[metric].median().dropna()
+    if len(medians) < 2:
+        values = summary[metric].dropna()
+        medians = values
+    spread = float(medians.max() - medians.min()) if len(medians) else 0.0
+    scale = float(medians.abs().max()) if len(medians) else 0.0
+    return spread > max(DUST * scale, ABSOLUTE_DUST)
 
 
-def _band(ax: Any, frame: pd.DataFrame, parameter: str, metric: str) -> None:
+def shown_metrics(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
+    """Numeric metrics that vary across points: headline ones first, at most MAX_METRICS;
+    spot-mark copies and per-strategy investor PnL are left to the table."""
+    skip = ID_COLUMNS | set(parameters)
+    numeric = [c for c in summary.columns
+               if c not in skip and pd.api.types.is_numeric_dtype(summary[c])]  # fmt: skip
+    ordered = [m for m in PRIORITY if m in numeric] + [
+        m for m in numeric
+        if m not in PRIORITY and not m.endswith("_spot") and not m.startswith("investor_pnl_")
+    ]  # fmt: skip
+    return [m for m in ordered if _varies(summary, m)][:MAX_METRICS]
+
+
+# ------------------------------------------------------------------ panels
+
+
+def _ticks(ax: Any, labels: list[str]) -> None:
+    wrapped = ["\n".join(textwrap.wrap(label, 14)) or label for label in labels]
+    rotate = len(labels) > 6
+    ax.set_xticks(range(len(labels)), wrapped, fontsize=8, rotation=30 if rotate else 0,
+                  ha="right" if rotate else "center")  # fmt: skip
+
+
+def _log_scale(values: pd.Series, spec: Any) -> bool:
+    """Log x for a range sampled in log space, or listed values spanning 100× or more."""
+    if isinstance(spec, dict):
+        return bool(spec.get("log"))
+    return bool(values.min() > 0 and values.max() / values.min() >= 100)
+
+
+def _band(ax: Any, frame: pd.DataFrame, parameter: str, metric: str, info: dict) -> None:
+    values = frame[parameter]
+    numeric = _is_numeric(values)
     key: Any = parameter
-    if _is_numeric(frame[parameter]) and frame[parameter].nunique() > MAX_LEVELS:
-        ax.scatter(frame[parameter], frame[metric], s=6, alpha=0.3, color="grey")
-        bins = pd.qcut(frame[parameter], 10, duplicates="drop")
-        key = bins.map(lambda b: b.mid).astype(float)
-    grouped = frame.groupby(key, sort=True)[metric]
-    stats = grouped.quantile([0.1, 0.5, 0.9]).unstack()
-    if _is_numeric(frame[parameter]):
+    binned = numeric and values.nunique() > MAX_LEVELS
+    if binned:
+        ax.scatter(values, frame[metric], s=6, alpha=0.3, color="grey")
+        bins = pd.qcut(values, 10, duplicates="drop")
+        key = bins.map(lambda b: float(frame.loc[bins == b, parameter].median())).astype(float)
+    if numeric and _log_scale(values, (info.get("parameters") or {}).get(parameter)):
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt(v)))
+    stats = frame.groupby(key, sort=False)[metric].quantile([0.1, 0.5, 0.9]).unstack()
+    runs = frame.groupby(key, sort=False)[metric].size()
+    if numeric:
+        stats = stats.sort_index()
         x = np.asarray(stats.index, dtype=float)
         ax.fill_between(x, stats[0.1], stats[0.9], alpha=0.25, label="P10–P90")
         ax.plot(x, stats[0.5], marker="o", label="median")
     else:
+        order = sweep_order(frame, parameter, info)
+        stats = stats.reindex(order)
         x = np.arange(len(stats))
         ax.errorbar(x, stats[0.5], yerr=[stats[0.5] - stats[0.1], stats[0.9] - stats[0.5]],
                     fmt="o", capsize=4, label="median, P10–P90")  # fmt: skip
-        ax.set_xticks(x, [str(v) for v in stats.index], rotation=30, ha="right")
-    ax.set_xlabel(parameter)
-    ax.set_ylabel(metric)
+        _ticks(ax, [value_label(v, parameter) for v in order])
+        ax.margins(x=0.12)
+    ax.set_xlabel(parameter, fontsize=9)
+    ax.set_ylabel(metric_label(metric), fontsize=9)
+    per_value = int(runs.median())
+    what = "line: median, band" if numeric else "dot: median, whiskers"
+    unit = "decile bin (dots: runs)" if binned else "value"
+    ax.set_title(f"{metric} by {parameter.split('.')[-1]}\n{what}: P10–P90 of {per_value} runs "
+                 f"per {unit}", fontsize=9)  # fmt: skip
+    ax.grid(alpha=0.3)
 
 
-def _heatmap(ax: Any, frame: pd.DataFrame, rows: str, cols: str, metric: str) -> None:
+def _heatmap(ax: Any, frame: pd.DataFrame, rows: str, cols: str, metric: str, info: dict) -> None:
+    from matplotlib import colormaps
+
     table = frame.pivot_table(index=rows, columns=cols, values=metric, aggfunc="median")
-    image = ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap="viridis")
-    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], rotation=30)
-    ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
-    ax.set_xlabel(cols)
-    ax.set_ylabel(rows)
-    ax.set_title(f"median {metric}")
-    for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
+    table = table.reindex(
+        index=sweep_order(frame, rows, info), columns=sweep_order(frame, cols, info)
+    )
+    data = table.to_numpy(dtype=float)
+    cmap = colormaps["cividis"]
+    image = ax.imshow(data, aspect="auto", cmap=cmap)
+    ax.set_xticks(range(len(table.columns)))
+    ax.set_xticklabels([value_label(c, cols) for c in table.columns], fontsize=8)
+    ax.set_yticks(range(len(table.index)), [value_label(i, rows) for i in table.index], fontsize=8)
+    ax.set_xlabel(cols, fontsize=9)
+    ax.set_ylabel(rows, fontsize=9)
+    ax.set_title(f"median {metric}", fontsize=9)
+    scale = float(np.nanmax(np.abs(data))) if np.isfinite(data).any() else 0.0
+    for (i, j), value in np.ndenumerate(data):
         if math.isfinite(value):
-            ax.text(j, i, f"{value:.3g}", ha="center", va="center", color="w", fontsize=8)
-    ax.figure.colorbar(image, ax=ax)
+            red, green, blue, _ = cmap(image.norm(value))
+            light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+            ax.text(j, i, plain(value, scale), ha="center", va="center", fontsize=8,
+                    color="black" if light else "white")  # fmt: skip
+    bar = ax.figure.colorbar(image, ax=ax)
+    bar.set_label(metric_label(metric), fontsize=8)
+    bar.formatter.set_useOffset(False)
+    bar.formatter.set_scientific(False)
 
 
 def sobol_indices(summary: pd.DataFrame, problem: dict[str, Any], metric: str) -> pd.DataFrame:
@@ -98,69 +244,139 @@ def sobol_indices(summary: pd.DataFrame, problem: dict[str, Any], metric: str) -
                         index=problem["names"])  # fmt: skip
 
 
-def _sobol_panel(ax: Any, indices: pd.DataFrame, metric: str) -> None:
+def sobol_samples(problem: dict[str, Any]) -> int:
+    """Saltelli's base sample size N of a first-order design: points / (D + 2)."""
+    return len(problem["unit_samples"]) // (problem["num_vars"] + 2)
+
+
+def sobol_trusted(problem: dict[str, Any], indices: pd.DataFrame) -> bool:
+    """Whether one metric's indices can be read: enough samples, intervals narrow."""
+    widest = float(np.nanmax(indices[["S1_conf", "ST_conf"]].to_numpy(), initial=0.0))
+    return sobol_samples(problem) >= MIN_SOBOL_SAMPLES and widest <= WIDE_INTERVAL
+
+
+def sobol_warning(problem: dict[str, Any], found: list[tuple[pd.DataFrame, str]]) -> str | None:
+    """Why (some of) the Sobol indices should not be read, or None when all can be."""
+    n = sobol_samples(problem)
+    widest = max((float(np.nanmax(i[["S1_conf", "ST_conf"]].to_numpy(), initial=0.0))
+                  for i, _ in found), default=0.0)  # fmt: skip
+    if n < MIN_SOBOL_SAMPLES:
+        return (f"Sobol sample too small: N = {n} base samples (need ≥ {MIN_SOBOL_SAMPLES}); "
+                f"95 % intervals up to ±{fmt(widest)}, so no index is meaningful; "
+                "rerun with a larger `samples`")  # fmt: skip
+    wide = [metric for indices, metric in found if not sobol_trusted(problem, indices)]
+    if wide:
+        return (f"Sobol indices of {', '.join(wide)} have 95 % intervals wider than "
+                f"±{WIDE_INTERVAL} (up to ±{fmt(widest)}): not meaningful at N = {n}; "
+                "rerun with a larger `samples`")  # fmt: skip
+    return None
+
+
+def _sobol_panel(ax: Any, indices: pd.DataFrame, metric: str, trusted: bool) -> None:
     x = np.arange(len(indices))
-    ax.bar(x - 0.2, indices["S1"], 0.4, yerr=indices["S1_conf"], capsize=3, label="first order")
-    ax.bar(x + 0.2, indices["ST"], 0.4, yerr=indices["ST_conf"], capsize=3, label="total")
-    ax.set_xticks(x, list(indices.index), rotation=30, ha="right")
-    ax.set_ylabel("Sobol index")
-    ax.set_title(metric)
+    for offset, column, label in ((-0.2, "S1", "first order (S1)"), (0.2, "ST", "total (ST)")):
+        conf = indices[f"{column}_conf"].where(indices[f"{column}_conf"] <= WIDE_INTERVAL)
+        ax.bar(x + offset, indices[column], 0.4, label=label, alpha=1.0 if trusted else 0.35,
+               yerr=conf if trusted else None, capsize=3)  # fmt: skip
+    _ticks(ax, [name.split(".")[-1] for name in indices.index])
+    ax.set_ylim(-0.1, 1.1)
+    ax.set_ylabel("Sobol index (95 % interval)" if trusted else "Sobol index (unreliable)")
+    ax.set_title(f"Sobol indices of {metric}", fontsize=9)
+    if not trusted:
+        ax.text(0.5, 0.5, "intervals too wide:\nnot meaningful", transform=ax.transAxes,
+                ha="center", va="center", color="#b5472f", fontsize=11)  # fmt: skip
     ax.legend(fontsize=7)
 
 
-def _panels(summary: pd.DataFrame, info: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(kind, args) for each subplot, in display order."""
+def _panels(summary: pd.DataFrame, info: dict[str, Any]) -> tuple[list, str | None]:
+    """((kind, args) for each subplot in display order, a warning or None)."""
     points = info.get("points") or [{}]
     parameters = list(dict.fromkeys(k for p in points for k in p))
     complete = summary[summary["status"] == "complete"]
-    metrics = _numeric_metrics(complete, parameters)[:MAX_METRICS]
+    metrics = shown_metrics(complete, parameters) if len(complete) else []
     panels: list[tuple[str, Any]] = []
+    warning = None
     if info.get("mode") == "sobol" and info.get("problem") and len(complete):
+        found = []
         for metric in metrics:
             try:
-                panels.append(("sobol", (sobol_indices(summary, info["problem"], metric), metric)))
+                found.append((sobol_indices(summary, info["problem"], metric), metric))
             except (UserError, ValueError, ZeroDivisionError):
                 continue
+        warning = sobol_warning(info["problem"], found)
+        panels += [("sobol", (i, m, sobol_trusted(info["problem"], i))) for i, m in found]
     elif info.get("mode") == "grid" and len(parameters) == 2:
-        for metric in metrics:
-            panels.append(("heatmap", (complete, parameters[0], parameters[1], metric)))
+        panels += [("heatmap", (complete, *parameters, m, info)) for m in metrics]
     for parameter in parameters:
-        if complete[parameter].nunique() < 2:
-            continue
-        for metric in metrics:
-            panels.append(("band", (complete, parameter, metric)))
-    return panels
+        if parameter in complete and complete[parameter].nunique() >= 2:
+            panels += [("band", (complete, parameter, m, info)) for m in metrics]
+    return panels, warning
 
 
-def _figure(summary: pd.DataFrame, info: dict[str, Any]) -> Any:
-    import matplotlib
+def counts_text(summary: pd.DataFrame, info: dict[str, Any]) -> str:
+    """'40 runs at 20 points: 38 complete, 2 failed' from the summary's statuses."""
+    counts = summary["status"].value_counts()
+    points = summary["point"].nunique() if "point" in summary else "?"
+    parts = ", ".join(f"{n:,} {status}" for status, n in counts.items())
+    return f"{len(summary):,} runs at {points} points: {parts}"
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    panels = _panels(summary, info)
-    counts = summary["status"].value_counts().to_dict()
-    title = f"sweep {info.get('name', '?')} ({info.get('mode', '?')}): " + ", ".join(
-        f"{n} {s}" for s, n in counts.items()
-    )
+def as_shown(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary with fraction metrics (shares, rates, accuracy) as percentages."""
+    shown = summary.copy()
+    for column in shown.columns:
+        if describe(column).kind == "fraction" and pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = 100.0 * shown[column]
+    return shown
+
+
+def sweep_figure(summary: pd.DataFrame, info: dict[str, Any]) -> tuple[Any, str | None]:
+    """The sweep dashboard as a matplotlib `Figure` (no pyplot state) and its warning."""
+    from matplotlib.figure import Figure
+
+    panels, warning = _panels(as_shown(summary), info)
     cols = 3 if len(panels) > 4 else max(1, min(len(panels), 2))
     rows = max(1, math.ceil(len(panels) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), squeeze=False)
+    fig = Figure(figsize=(5.6 * cols, 4.2 * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    draw = {"band": _band, "heatmap": _heatmap, "sobol": _sobol_panel}
     for ax, (kind, args) in zip(axes.flat, panels):
-        {"band": _band, "heatmap": _heatmap, "sobol": _sobol_panel}[kind](ax, *args)
+        draw[kind](ax, *args)
     for ax in list(axes.flat)[len(panels) :]:
-        ax.axis("off")
+        ax.remove()
     if not panels:
-        axes.flat[0].text(0.5, 0.5, "nothing to plot: no varied parameter or no complete run",
-                          ha="center", va="center")  # fmt: skip
-    fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / (3.8 * rows)))
-    return fig
+        fig.text(0.5, 0.5, "nothing to plot: no varied parameter, no varying metric or no "
+                 "complete run", ha="center", va="center")  # fmt: skip
+    title = f"sweep {info.get('name', '?')} ({info.get('mode', '?')}): {counts_text(summary, info)}"
+    if warning:
+        title += f"\n⚠ {warning}"
+    fig.suptitle(title, fontsize=11, color="#b5472f" if warning else "black")
+    return fig, warning
 
 
-def render_sweep_report(sweep_dir: Path) -> None:
-    """Write `sweep_dashboard.png` and `sweep_report.html` into a sweep's folder."""
+# ------------------------------------------------------------------ output
+
+
+def summary_table(summary: pd.DataFrame, parameters: list[str]) -> str:
+    """The runs as an HTML table: readable parameter values, plain numbers."""
+    shown = summary.drop(columns=[c for c in ("error", "fl_seed", "seed") if c in summary])
+    cells = shown.copy().astype(object)
+    for column in shown.columns:
+        if column in parameters:
+            cells[column] = [value_label(v, column) for v in shown[column]]
+        elif column == "rounds" or pd.api.types.is_integer_dtype(shown[column]):
+            cells[column] = [fmt(int(v)) if pd.notna(v) else "n/a" for v in shown[column]]
+        elif pd.api.types.is_float_dtype(shown[column]):
+            kind = describe(column).kind
+            cells[column] = [fmt(v, pct=kind == "fraction") for v in shown[column]]
+    return cells.to_html(index=False, border=0, escape=True)
+
+
+def render_sweep_report(sweep_dir: Path, formats: Any = ("png",)) -> list[Path]:
+    """Write `sweep_dashboard.png` (+ svg/pdf if asked) and `sweep_report.html` into a
+    sweep's folder; returns the paths written."""
     sweep_dir = Path(sweep_dir)
+    wanted = check_formats(formats)
     summary_path, info_path = sweep_dir / "summary.parquet", sweep_dir / "sweep.json"
     if not info_path.is_file():
         raise UserError(f"{sweep_dir}: not a sweep folder (no sweep.json)")
@@ -175,31 +391,35 @@ def render_sweep_report(sweep_dir: Path) -> None:
             f"{info.get('sweep_file', 'SWEEP.yaml')} --out {sweep_dir.parent} --resume"
         )
     summary = read_table(summary_path)
-    fig = _figure(summary, info)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    png = buffer.getvalue()
-    write_bytes_atomic(sweep_dir / "sweep_dashboard.png", png)
-    image = base64.b64encode(png).decode()
-    table = summary.drop(columns=[c for c in ("error",) if c in summary]).to_html(
-        index=False, float_format=lambda v: f"{v:.4g}", border=0
-    )
-    counts = html.escape(json.dumps(info.get("counts", {})))
-    timings = html.escape(json.dumps(info.get("timings", {})))
+    fig, warning = sweep_figure(summary, info)
+    written, png = [], b""
+    for kind in wanted:
+        data = figure_bytes(fig, kind)
+        write_bytes_atomic(sweep_dir / f"sweep_dashboard.{kind}", data)
+        written.append(sweep_dir / f"sweep_dashboard.{kind}")
+        png = data if kind == "png" else png
+    parameters = list(dict.fromkeys(k for p in info.get("points") or [] for k in p))
+    timings = info.get("timings", {})
+    wall = timings.get("wall_seconds")
+    alert = f'<p class="warn">⚠ {html.escape(warning)}</p>' if warning else ""
     page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>simfl sweep {html.escape(info.get("name", ""))}</title>
-<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;font-size:12px}}
-td,th{{padding:2px 6px;border-bottom:1px solid #ddd}} img{{max-width:100%}}</style></head>
+<html lang="en"><head><meta charset="utf-8">
+<title>simfl sweep {html.escape(info.get("name", ""))}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em auto;max-width:1600px;padding:0 1em}}
+table{{border-collapse:collapse;font-size:12px}}
+td,th{{padding:2px 6px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}}
+img{{max-width:100%;height:auto}} .scroll{{overflow-x:auto}}
+.warn{{color:#b5472f;font-weight:600}}</style></head>
 <body><h1>Sweep {html.escape(info.get("name", ""))}</h1>
-<p>mode <b>{html.escape(str(info.get("mode")))}</b>, seed {info.get("seed")}, seeding
-{html.escape(str(info.get("seeding")))}; counts {counts}; timings {timings}</p>
-<img alt="sweep dashboard" src="data:image/png;base64,{image}">
-<h2>Runs</h2>{table}</body></html>
+<p>design <b>{html.escape(str(info.get("mode")))}</b> over {html.escape(", ".join(parameters))};
+{html.escape(counts_text(summary, info))}; seed {info.get("seed")}, seeding
+{html.escape(str(info.get("seeding")))}; wall time {html.escape(fmt(wall, digits=1))} s</p>
+{alert}
+<img alt="sweep dashboard" src="data:image/png;base64,{base64.b64encode(png).decode()}">
+<h2>Runs</h2><div class="scroll">{summary_table(summary, parameters)}</div></body></html>
 """
     write_bytes_atomic(sweep_dir / "sweep_report.html", page.encode("utf-8"))
+    return [*written, sweep_dir / "sweep_report.html"]
 
 
-__all__ = ["render_sweep_report", "sobol_indices"]
+__all__ = ["render_sweep_report", "sobol_indices", "sobol_warning", "sweep_figure", "value_label"]
