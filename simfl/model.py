@@ -26,6 +26,7 @@ from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.errors import InvariantViolation, ScenarioError
 from simfl.fl.results import RoundResult
 from simfl.market.agents import SINKS, Federation, FLClient, Sink, Trader
+from simfl.market.context import MarketContext
 from simfl.market.history import Prefix
 from simfl.market.investors import Investor, LiquidityProvider
 from simfl.market.mechanism import allocation_weights, payout_mode, scheduled_amount
@@ -127,7 +128,19 @@ class FederationMarket(mesa.Model):
         self.transaction_cost = self.to_units(market.transaction_cost)
         self.treasury_initial = self.to_units(market.treasury.initial)
         self.spends_treasury = market.treasury.spend == "even" and self.treasury_initial > 0
+        self.context = MarketContext(  # what traders act through (not this model)
+            self.ledger,
+            self.pools,  # type: ignore[arg-type]
+            self.tokens,
+            self.base,
+            BASE_UNIT,
+            self.rng,
+            self.seed_base,
+            self.seed_tokens,
+            self.transaction_cost,
+        )
         self.federation = Federation(self)
+        self.context.genesis_sale = self.federation.genesis_sale
         if self.treasury_initial:
             self.ledger.mint(self.base, Federation.account, self.treasury_initial)
 
@@ -166,7 +179,7 @@ class FederationMarket(mesa.Model):
         for provider in self.liquidity_providers:
             provider.deploy(provider.group.deploy)
 
-        self.fee_yields = [0.0] * self.n_clients
+        self.fee_yields = self.context.fee_yields  # one list: traders observe it
         self.cumulative_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool
         self.round_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool this round
         self.fees_counted = [(0, 0)] * self.n_clients  # (BASE, CST) fee units already valued
@@ -219,6 +232,15 @@ class FederationMarket(mesa.Model):
                 provider.deposited_base[index] += part_base
                 provider.deposited_tokens[index] += part_tokens
                 provider.entry_price[index] = self.genesis_price
+
+    @property
+    def view(self) -> MarketView:
+        """What every trader observes now (kept in the traders' context)."""
+        return self.context.view  # type: ignore[return-value]
+
+    @view.setter
+    def view(self, view: MarketView) -> None:
+        self.context.view = view
 
     @property
     def traders(self) -> list[Trader]:

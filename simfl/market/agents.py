@@ -1,9 +1,10 @@
 """The economy's actors as Mesa 3 agents: behaviour only.
 
-Agents read the model's shared state (`model.ledger`, `model.pools`, `model.view`) and
-act on the ledger through the pools; their decisions come from the pure rules in
-`strategies.py`. Wiring, the order of a round and data collection live in `model.py`.
-A refused trade (slippage, empty pool, too small) is skipped and changes nothing.
+Traders act through a narrow `MarketContext` (`context.py`: the pools via the router,
+the ledger for their own balances, observations, the generator), not the model; their
+decisions come from the pure rules in `strategies.py`. Wiring, the order of a round
+and data collection live in `model.py`. A refused trade (slippage, empty pool, too
+small) is skipped and changes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import mesa
 from simfl.chain import BPS, LOCKED_ACCOUNT, router
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
+from simfl.market.context import MarketContext
 from simfl.market.mechanism import payout_mode, split_amount
 
 if TYPE_CHECKING:
@@ -106,12 +108,17 @@ class Sink(Reporting, mesa.Agent):
 
 
 class Trader(Reporting, mesa.Agent):
-    """An account that trades CST_i against BASE and reports what it holds."""
+    """An account that trades CST_i against BASE and reports what it holds.
+
+    It acts through `self.market`, a narrow `MarketContext` (pools via the router, the
+    ledger for its own balances, observations, the generator), never the whole model.
+    """
 
     kind = "trader"
 
     def __init__(self, model: FederationMarket, account: str, slippage_bps: int = 300) -> None:
         super().__init__(model)
+        self.ctx: MarketContext = model.context
         self.account = account
         self.slippage_bps = slippage_bps
         self.slippage_units = 0  # BASE base units given up against the pre-trade spot price
@@ -120,8 +127,9 @@ class Trader(Reporting, mesa.Agent):
         self.transaction_cost_units = 0  # BASE base units paid to the transaction-cost sink
 
     @property
-    def market(self) -> FederationMarket:
-        return self.model  # type: ignore[return-value]
+    def market(self) -> MarketContext:
+        """What it may use to act (the model's `context`)."""
+        return self.ctx
 
     def token_balance(self, index: int) -> int:
         return self.market.books[index].get(self.account, 0)
@@ -131,11 +139,11 @@ class Trader(Reporting, mesa.Agent):
 
     def buy(self, index: int, base_in: int) -> int:
         """Spend up to `base_in` BASE on CST_index within the slippage limit; tokens got."""
-        return self._swap(index, self.model.base, base_in, buying=True)
+        return self._swap(index, self.ctx.base, base_in, buying=True)
 
     def sell(self, index: int, tokens_in: int) -> int:
         """Sell up to `tokens_in` CST_index for BASE within the slippage limit; BASE got."""
-        return self._swap(index, self.model.tokens[index], tokens_in, buying=False)
+        return self._swap(index, self.ctx.tokens[index], tokens_in, buying=False)
 
     def _swap(self, index: int, token_in: str, amount_in: int, buying: bool) -> int:
         """Swap up to `amount_in` (capped by balance and, in the router, by the slippage
@@ -146,7 +154,7 @@ class Trader(Reporting, mesa.Agent):
         Slippage paid is counted in BASE against the pre-trade spot price (rounded down).
         A refused swap counts as a failed trade and changes nothing.
         """
-        model = self.model
+        model = self.ctx
         held = model.ledger.balances_of(token_in).get(self.account, 0)
         if buying:  # keep back the transaction cost: a buyer can always pay it
             held -= model.transaction_cost
@@ -172,7 +180,7 @@ class Trader(Reporting, mesa.Agent):
 
     def pay_transaction_cost(self, cost: int) -> None:
         """Pay a trade's transaction cost in BASE to the sink; what it lacks is waived."""
-        model = self.model
+        model = self.ctx
         paid = min(cost, model.base_book.get(self.account, 0))
         if paid:
             model.ledger.transfer(model.base, self.account, TX_COSTS_ACCOUNT, paid)
@@ -180,7 +188,7 @@ class Trader(Reporting, mesa.Agent):
 
     def refresh_values(self, values: Sequence[int]) -> None:
         """Reported values (whole tokens) from its row of `Valuation.all` (base units)."""
-        unit = self.model.base_unit
+        unit = self.ctx.base_unit
         spot, liquidation = values[0], values[1]
         self.report_values(self.base_balance(), values, unit)
         self.pnl = (spot - self.initial_value) / unit
@@ -464,7 +472,7 @@ class FLClient(Trader):
         """Sell about enough CST_index to receive `base_needed` BASE: the exact input it
         needs (`router.quote_in`, rounded up — favours the pool), within its slippage
         limit (so possibly less than needed); everything if the pool cannot pay that."""
-        model = self.model
+        model = self.ctx
         pool = model.pools[index]
         if base_needed >= pool.reserve_of(model.base):
             needed = self.token_balance(index)

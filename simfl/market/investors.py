@@ -51,7 +51,7 @@ class Investor(Trader):
         self.budget = model.to_units(group.budget)
 
     def position(self) -> rules.Position:
-        model = self.model
+        model = self.ctx
         scale = model.base_unit
         holdings = LiveHoldings(model.books, self.account, scale)
         base = model.base_book.get(self.account, 0)
@@ -69,7 +69,7 @@ class Investor(Trader):
         per_token = fraction_of(self.budget, fraction) // max(n, 1)
         tokens = per_token * model.seed_tokens // model.seed_base  # rounds down
         for index in range(n):
-            model.federation.genesis_sale(self.account, index, tokens)
+            model.genesis_sale(self.account, index, tokens)
 
     def execute(self, orders: list[rules.Order]) -> None:
         for order in orders:
@@ -127,7 +127,7 @@ class LiquidityProvider(Trader):
         federation and deposit both sides at the pool's ratio."""
         model = self.market
         tokens = (base_budget // 2) * model.seed_tokens // model.seed_base
-        if model.federation.genesis_sale(self.account, index, tokens):
+        if model.genesis_sale(self.account, index, tokens):
             self._deposit(index, self.token_balance(index), base_budget - base_budget // 2)
 
     def provide(self, index: int, base_budget: int) -> None:
