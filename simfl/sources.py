@@ -22,6 +22,8 @@ from simfl.config import Scenario
 from simfl.errors import ScenarioError
 from simfl.fl.results import RoundResult
 
+REPLAY_MODEL_COLUMNS = ("round", "accuracy", "loss", "test_accuracy", "test_loss")
+
 
 class ScoreSource(Protocol):
     """One FL trajectory, produced round by round."""
@@ -140,6 +142,12 @@ def load_replay(run_dir: str | Path, scenario: Scenario) -> TrajectoryReplay:
         )
     scores = pd.read_parquet(run_dir / "scores.parquet")
     model = pd.read_parquet(run_dir / "model.parquet")
+    lacking = [c for c in REPLAY_MODEL_COLUMNS if c not in model.columns]
+    if lacking:
+        raise ScenarioError(
+            f"scores.replay_dir={str(run_dir)!r}: its model.parquet lacks {', '.join(lacking)} "
+            "(written by an older simfl); run that scenario again to replay it"
+        )
     methods = set(scores["method"].unique())
     wanted = set(scenario.fl.contribution.methods)
     if not wanted <= methods:
