@@ -25,8 +25,10 @@ from simfl.collection import AGENT_COLUMNS, model_reporters, result_tables
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.errors import InvariantViolation, ScenarioError
 from simfl.fl.results import RoundResult
-from simfl.market.agents import SINKS, Federation, FLClient, Sink, Trader
+from simfl.market import payout
+from simfl.market.agents import SINKS, FLClient, Sink, Trader
 from simfl.market.context import MarketContext
+from simfl.market.federation import Federation, PayoutPlan
 from simfl.market.history import Prefix
 from simfl.market.investors import Investor, LiquidityProvider
 from simfl.market.mechanism import allocation_weights, payout_mode, scheduled_amount
@@ -89,6 +91,7 @@ class FederationMarket(mesa.Model):
         self.score_rows: list[tuple[int, int, str, float, bool, int]] = []
         self.event_marks: list[int] = [0]  # ledger.events index where each step starts
         self.revenue = self.emission = self.from_treasury = 0
+        self.plan: PayoutPlan | None = None  # this round's payout, once planned
         self.timings = {"fl_seconds": 0.0, "market_seconds": 0.0}  # manifest only, never tables
 
         self._genesis()
@@ -286,20 +289,18 @@ class FederationMarket(mesa.Model):
         )
         self._announce()  # revenue known, buy-backs announced
         self._front_run()  # front-runners buy what was announced, before the payout
-        self.federation.distribute(  # 4. distribute
-            self.weights, self.revenue, self.emission, self.from_treasury
-        )
+        payout.execute(self, self.plan)  # 4. distribute: the federation's plan
         for client in self.clients:
             client.end_round()
         substeps = self.scenario.market.substeps
         for substep in range(substeps):  # 5. trade
             if substep:
-                self.federation.buy_back_slice(substep)  # split buy-backs, slice by slice
+                payout.buy_back_slice(self, self.plan, substep)  # split buy-backs
             self.view = self._market_view("trading", self.federation.announced)
             for agent in self._acting(first=substep == 0):
                 agent.trade()
         for late in range(max(substeps, 1), self.reward.buyback_slices):
-            self.federation.buy_back_slice(late, execute=False)  # no substep left: carried
+            payout.buy_back_slice(self, self.plan, late, execute=False)  # no substep: carried
         self._close_round()  # 6. collect
         self.check_invariants()
         self.datacollector.collect(self)
@@ -363,8 +364,8 @@ class FederationMarket(mesa.Model):
             else 0
         )
         self.from_treasury = self.treasury_share(self.round)
-        self.federation.announced = self.federation.plan_buyback(
-            self.weights, self.revenue + self.from_treasury
+        self.plan = self.federation.plan_payout(  # announced: the buy-backs
+            self.weights, self.revenue, self.emission, self.from_treasury
         )
         self.view = self._market_view("pre_payout", self.federation.announced)
 

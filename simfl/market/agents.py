@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -20,7 +19,6 @@ from simfl.chain import BPS, LOCKED_ACCOUNT, router
 from simfl.errors import AmmError, LedgerError
 from simfl.market import strategies as rules
 from simfl.market.context import MarketContext
-from simfl.market.mechanism import payout_mode, split_amount
 
 if TYPE_CHECKING:
     from simfl.model import FederationMarket
@@ -200,178 +198,6 @@ class Trader(Reporting, mesa.Agent):
 
     def trade(self) -> None:
         """One substep of market activity; subclasses decide."""
-
-
-class Federation(Reporting, mesa.Agent):
-    """The FL server's treasury: opens the pools, sells CST at genesis, pays contributions.
-
-    Its row in `agents.parquet` holds the treasury's BASE, its tokens and LP shares; its
-    PnL is its value now less what it held after genesis and the revenue it has earned
-    since (money from outside), so every payout shows as a cost.
-    """
-
-    kind = "federation"
-    account = "federation"
-
-    def __init__(self, model: FederationMarket) -> None:
-        super().__init__(model)
-        n = model.n_clients
-        self.paid_base = [0] * n  # cumulative BASE paid directly, per client
-        self.paid_tokens = [0] * n  # cumulative CST minted or forwarded, per client
-        self.bought_back_base = [0] * n  # cumulative BASE spent buying CST_i back
-        self.sold_at_genesis = [0] * n  # CST_i sold at the genesis price
-        self.revenue_total = 0
-        self.treasury_spent = 0  # of `treasury.initial`, paid out through the mode so far
-        self.carry = [0] * n  # buy-back BASE owed from rounds whose order could not execute
-        self.announced = [0] * n  # BASE it will spend per token this round
-
-    def deploy_pools(self, seed_base: int, seed_tokens: int) -> None:
-        """Genesis from the treasury's capital: mint `seed_tokens` of each CST_i and
-        `seed_base` BASE (`market.pool.seed_*`, source `treasury`) and pair them."""
-        ledger = self.model.ledger
-        for pool, token in zip(self.model.pools, self.model.tokens):
-            ledger.mint(token, self.account, seed_tokens)
-            ledger.mint(self.model.base, self.account, seed_base)
-            amount0, amount1 = (
-                (seed_tokens, seed_base) if pool.token0 == token else (seed_base, seed_tokens)
-            )
-            pool.add_liquidity(self.account, amount0, amount1)
-
-    def genesis_price_of(self, tokens: int) -> int:
-        """BASE for `tokens` CST at the genesis price `seed_base / seed_tokens`, rounded up
-        — favours the seller."""
-        model = self.model
-        return -(-tokens * model.seed_base // model.seed_tokens)
-
-    def genesis_sale(self, buyer: str, index: int, tokens: int) -> int:
-        """Sell `tokens` newly minted CST_index to `buyer` at the genesis price, outside the
-        pool (so no price moves): one `genesis_sale` marker, the mint, the two transfers.
-
-        Returns:
-            BASE paid (`genesis_price_of`); 0 and nothing changes if the buyer cannot pay.
-        """
-        model = self.model
-        ledger, token = model.ledger, model.tokens[index]
-        cost = self.genesis_price_of(tokens)
-        if tokens <= 0 or cost > ledger.balance(model.base, buyer):
-            return 0
-        ledger.note(GENESIS_SALE, token, self.account, buyer, tokens)
-        ledger.mint(token, self.account, tokens)
-        ledger.transfer(token, self.account, buyer, tokens)
-        ledger.transfer(model.base, buyer, self.account, cost)
-        self.sold_at_genesis[index] += tokens
-        return cost
-
-    def plan_buyback(self, weights: list[Fraction], budget: int) -> list[int]:
-        """BASE to spend buying each CST_i back this round: the round's BASE budget split
-        by weight, plus what earlier rounds could not spend (`carry`, now planned).
-        Announced before the payout; the revenue arrives before it is spent. Rounds down
-        (`split_amount`): the dust stays in the treasury."""
-        if not self.buys_back():
-            return [0] * len(weights)
-        planned = [p + c for p, c in zip(split_amount(budget, weights), self.carry)]
-        self.carry = [0] * len(weights)
-        return planned
-
-    def buy_back_slice(self, number: int, execute: bool = True) -> None:
-        """Slice `number` (0-based) of this round's announced buy-backs: ``⌊A·(j+1)/k⌋ −
-        ⌊A·j/k⌋`` of each token's amount ``A`` for ``k = reward.buyback_slices``, so the
-        slices sum to ``A``. Bought now, or (``execute=False``: no substep left for it)
-        carried to the next round."""
-        slices = self.model.reward.buyback_slices
-        if number >= slices:
-            return
-        ledger, base = self.model.ledger, self.model.base
-        for i, total in enumerate(self.announced):
-            amount = total * (number + 1) // slices - total * number // slices
-            if not execute:
-                self.carry[i] += amount
-                continue
-            amount = min(amount, ledger.balance(base, self.account))
-            if amount:
-                self._buy_back(i, amount)
-
-    def buys_back(self) -> bool:
-        """Whether BASE is paid out as buy-backs: in buy-back modes, and in `mint` mode for
-        the treasury's spending of `initial` (its only BASE channel)."""
-        model = self.model
-        mode = payout_mode(model.reward.mode)
-        return mode.buys_back or (not mode.pays_base and model.spends_treasury)
-
-    def distribute(
-        self, weights: list[Fraction], revenue: int, emission: int, from_treasury: int = 0
-    ) -> None:
-        """Step 4 of a round: pay out by `reward.mode`; never spends what it does not have.
-        Every split rounds down (`split_amount`): the dust stays with the federation.
-
-        Revenue arrives first (minted BASE: money from outside the economy), then the
-        payouts: `direct` transfers BASE, `mint` mints CST_i, `buyback` swaps BASE for
-        CST_i (burned or forwarded), `hybrid` mints and buys back. `from_treasury` (the
-        round's share of `treasury.initial`) joins the revenue as BASE to pay out.
-        """
-        model = self.model
-        ledger, base = model.ledger, model.base
-        mode = payout_mode(model.reward.mode)
-        if revenue:  # 0 in mint mode: it earns nothing
-            ledger.mint(base, self.account, revenue)
-            self.revenue_total += revenue
-        self.treasury_spent += from_treasury
-        if mode.pays_base:
-            budget = min(revenue + from_treasury, ledger.balance(base, self.account))
-            for i, amount in enumerate(split_amount(budget, weights)):
-                if amount:
-                    ledger.transfer(base, self.account, model.clients[i].account, amount)
-                    self.paid_base[i] += amount
-                    model.clients[i].receive(amount, 0)
-        if mode.mints:
-            for i, amount in enumerate(split_amount(emission, weights)):
-                if amount:
-                    ledger.mint(model.tokens[i], model.clients[i].account, amount)
-                    self.paid_tokens[i] += amount
-                    model.clients[i].receive(0, amount)
-        self.buy_back_slice(0)  # the rest, if split, at the start of later substeps
-
-    def _buy_back(self, index: int, base_in: int) -> None:
-        """Buy CST_index for up to `base_in` BASE (within `reward.buyback_max_slippage_bps`
-        if set, via the router); what it cannot spend — an order too small to buy anything,
-        or the part beyond the slippage cap — is carried to the next round's buy-back of
-        that token instead of staying stranded."""
-        model = self.model
-        token, pool, cap = (
-            model.tokens[index],
-            model.pools[index],
-            model.reward.buyback_max_slippage_bps,
-        )
-        try:
-            if cap is None:
-                spent, bought = base_in, pool.swap_exact_in(self.account, model.base, base_in)
-            else:
-                result = router.swap_within(pool, self.account, model.base, base_in, cap)
-                if result is None:
-                    self.carry[index] += base_in
-                    return
-                spent, bought = result.amount_in, result.amount_out
-        except AmmError:
-            self.carry[index] += base_in
-            return
-        self.carry[index] += base_in - spent
-        self.bought_back_base[index] += spent
-        if model.reward.bought_back == "burn":
-            model.ledger.burn(token, self.account, bought)
-        else:
-            model.ledger.transfer(token, self.account, model.clients[index].account, bought)
-            self.paid_tokens[index] += bought
-            model.clients[index].receive(0, bought)
-
-    def refresh_values(self, values: Sequence[int]) -> None:
-        """Reported values (whole tokens) of the treasury's BASE, tokens and pool shares,
-        and its PnL net of the revenue it earned."""
-        model = self.model
-        unit = model.base_unit
-        self.report_values(model.base_book.get(self.account, 0), values, unit)
-        self.received_base = self.revenue_total / unit
-        self.pnl = (values[0] - self.initial_value - self.revenue_total) / unit
-        self.pnl_liquidation = (values[1] - self.initial_liquidation - self.revenue_total) / unit
 
 
 class FLClient(Trader):

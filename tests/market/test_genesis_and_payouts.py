@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from simfl.chain import LOCKED_ACCOUNT
+from simfl.market import payout
 from simfl.market.agents import TX_COSTS_ACCOUNT
 from simfl.market.mechanism import split_amount
 from simfl.model import FederationMarket, run_model
@@ -89,7 +90,7 @@ def test_a_buyback_too_small_to_execute_is_carried_to_the_next_round() -> None:
     model = FederationMarket(synthetic(**{"market.reward.mode": "buyback"}))
     federation = model.federation
     model.ledger.mint(model.base, federation.account, 1)  # 1 base unit buys 0 tokens
-    federation._buy_back(0, 1)
+    payout.buy_back(model, 0, 1)
     assert federation.carry[0] == 1 and federation.bought_back_base[0] == 0
     model.step()
     planned = split_amount(1000 * UNIT, model.weights)
