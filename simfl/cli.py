@@ -28,10 +28,13 @@ from typing import Any
 
 from simfl.errors import UserError
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the checkout holding simfl/
-SCENARIOS_DIR = PACKAGE_ROOT / "scenarios"
-BENCHMARKS_DIR = PACKAGE_ROOT / "benchmarks"
-EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
+BENCHMARKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks"  # checkout only
+EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program stands so it cleans up exactly as on Ctrl-C
+    (no `.tmp-` folder left, a sweep's workers stopped); exit status 143 = 128 + 15."""
 
 
 # ------------------------------------------------------------------- functions
@@ -70,34 +73,6 @@ def validate_command(scenario: str | Path, sets: Sequence[str] | None = None) ->
     return describe(load_checked(scenario, sets))
 
 
-class RoundProgress:
-    """A tqdm bar over rounds (stderr) showing accuracy and the range of token prices."""
-
-    def __init__(self, total: int, name: str, quiet: bool = False) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=total,
-            desc=name,
-            unit="round",
-            file=sys.stderr,
-            disable=quiet,
-            mininterval=0,
-            dynamic_ncols=True,
-        )
-
-    def __call__(self, model: Any) -> None:
-        prices = [pool.price(token) for pool, token in zip(model.pools, model.tokens)]
-        self.bar.set_postfix_str(
-            f"acc {model.accuracy:.3f} | price {min(prices):.3f}–{max(prices):.3f} BASE",
-            refresh=False,
-        )
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 def run_command(
     scenario: str | Path,
     *,
@@ -113,8 +88,12 @@ def run_command(
     The dashboard is rendered into the temporary folder before it is renamed, so a
     finished run folder always holds its `dashboard.png` and `report.html`.
     """
+    from simfl.atomic import check_folder_name
+    from simfl.progress import RunProgress
     from simfl.runner import default_run_id, run_scenario
 
+    if run_id is not None:
+        check_folder_name(run_id)
     config = load_checked(scenario, sets, seed)
     out_dir = Path(out)
     run_id = run_id or free_run_id(out_dir, default_run_id(config))
@@ -123,11 +102,21 @@ def run_command(
         from simfl.report import render_run
 
         render = render_run
-    progress = RoundProgress(config.rounds, config.name, quiet=quiet)
+    progress = RunProgress(config.rounds, config.name, quiet=quiet)
     try:
-        return run_scenario(config, out_dir, run_id=run_id, on_round=progress, render=render)
-    finally:
-        progress.close()
+        folder = run_scenario(
+            config,
+            out_dir,
+            run_id=run_id,
+            on_round=progress,
+            on_phase=progress.phase,
+            render=render,
+        )
+    except BaseException:
+        progress.abort()
+        raise
+    progress.close()
+    return folder
 
 
 def report_command(run_dir: str | Path) -> list[Path]:
@@ -161,22 +150,47 @@ def _is_results_folder(path: Path) -> bool:
     return path.is_dir() and any((path / n).is_file() for n in ("manifest.json", "sweep.json"))
 
 
-def list_scenarios(folder: Path = SCENARIOS_DIR) -> list[tuple[str, str]]:
-    """`(file name, description)` for every `*.yaml` in the shipped scenarios folder."""
+def list_scenarios(folder: Path | None = None) -> list[tuple[str, str]]:
+    """`(name, description)` for every shipped scenario (`*.yaml` in `folder`, default
+    the shipped scenarios); `simfl run NAME` runs one from any folder."""
     from simfl.config import load_yaml
+    from simfl.config.shipped import scenarios_dir
 
+    folder = scenarios_dir() if folder is None else folder
     rows = []
     for path in sorted(folder.glob("*.yaml")):
         try:
             description = str(load_yaml(path).get("description", "") or "(no description)")
         except UserError as err:
             description = f"(unreadable: {str(err).splitlines()[0]})"
-        rows.append((path.name, description))
+        rows.append((path.stem, description))
+    return rows
+
+
+def list_sweeps() -> list[tuple[str, str]]:
+    """`(name, first comment line)` for every shipped sweep; `simfl sweep NAME` runs one."""
+    from simfl.config.shipped import sweeps_dir
+
+    rows = []
+    for path in sorted(sweeps_dir().glob("*.yaml")):
+        words = []  # the opening comment, up to its "Design:" paragraph
+        for line in path.read_text(encoding="utf-8").splitlines():
+            text = line.lstrip("# ").strip()
+            if not line.startswith("#") or not text or text.startswith("Design:"):
+                break
+            words.append(text)
+        question = " ".join(words).split(" — ", 1)[-1]
+        rows.append((path.stem, question or "(no description)"))
     return rows
 
 
 def bench_command(name: str | None = None, folder: Path = BENCHMARKS_DIR) -> int:
     """Run `benchmarks/bench_<name>.py` (every benchmark without a name); first failure wins."""
+    if not folder.is_dir():
+        raise UserError(
+            f"no benchmarks folder {folder}: the benchmarks ship with the source checkout, "
+            "not the wheel; run simfl bench from a clone"
+        )
     if name:
         scripts = [folder / f"bench_{name.removeprefix('bench_').removesuffix('.py')}.py"]
         if not scripts[0].is_file():
@@ -209,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_help = "override a scenario key, e.g. --set rounds=3 --set market.pool.fee_bps=5"
 
     run = commands.add_parser("run", help="run one scenario into OUT/<run-id>/")
-    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     run.add_argument("--out", default="results", help="results folder (default: results/)")
@@ -220,16 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-report", action="store_true", help="skip dashboard.png/report.html")
 
     validate = commands.add_parser("validate", help="check a scenario; print its summary")
-    validate.add_argument("scenario", help="scenario YAML file")
+    validate.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
 
     report = commands.add_parser("report", help="redraw the dashboard of a run or sweep folder")
     report.add_argument("dir", help="a results/<run-id>/ folder (or a sweep folder)")
 
-    commands.add_parser("list", help="the shipped scenarios with their descriptions")
+    commands.add_parser("list", help="the shipped scenarios and sweeps, runnable by name")
 
     sweep = commands.add_parser("sweep", help="run a sweep file (many scenarios)")
-    sweep.add_argument("sweep", help="sweep YAML file")
+    sweep.add_argument("sweep", help="sweep YAML file, or a shipped sweep's name")
     sweep.add_argument("--jobs", type=int, help="local worker processes (default: 1)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to run on")
     sweep.add_argument("--out", default="results", help="results folder (default: results/)")
@@ -264,10 +278,15 @@ def dispatch(args: argparse.Namespace) -> int:
         for path in report_command(args.dir):
             print(f"wrote {path}")
     elif args.command == "list":
-        rows = list_scenarios()
-        width = max((len(name) for name, _ in rows), default=0)
-        for name, description in rows:
-            print(f"{name:<{width}}  {description}")
+        scenarios, sweeps = list_scenarios(), list_sweeps()
+        width = max((len(name) for name, _ in scenarios + sweeps), default=0)
+        print("scenarios (simfl run NAME):")
+        for name, description in scenarios:
+            print(f"  {name:<{width}}  {description}")
+        if sweeps:
+            print("sweeps (simfl sweep NAME):")
+            for name, description in sweeps:
+                print(f"  {name:<{width}}  {description}")
     elif args.command == "sweep":
         if args.jobs is not None and args.jobs < 1:
             raise UserError(f"--jobs {args.jobs}: give at least 1 worker")
@@ -324,8 +343,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # bad usage (status 2, usage printed) or --help (0)
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else EXIT_USER
+    previous = _raise_on_sigterm()
     try:
         return dispatch(args)
+    except Terminated:
+        print("\nterminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except UserError as err:
         for line in str(err).splitlines() or ["(no message)"]:
             print(f"error: {line}", file=sys.stderr)
@@ -339,6 +362,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         traceback.print_exc()
         print("error: internal error (the traceback above); please report it", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_on_sigterm() -> Any:
+    """Make SIGTERM raise `Terminated` in the main thread; returns the handler it replaced
+    (None when not in the main thread, where handlers cannot be set)."""
+
+    def terminate(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM cannot cut clean-up
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, terminate)
+    except ValueError:
+        return None
 
 
 def console() -> None:
@@ -350,6 +390,7 @@ def console() -> None:
     """
     status = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(status)
 
 

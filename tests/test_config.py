@@ -119,3 +119,64 @@ def test_readme_scenario_reference_matches_the_schema() -> None:
 
     readme = Path(__file__).resolve().parent.parent / "README.md"
     assert reference_markdown() in readme.read_text(encoding="utf-8"), "run `make docs`"
+
+
+def test_every_float_must_be_finite() -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(
+            {
+                "fl": {"local": {"lr": float("nan")}},
+                "market": {"pool": {"fee_bps": 30, "seed_tokens": float("inf")}},
+            }
+        )
+    lines = str(err.value).splitlines()
+    assert "fl.local.lr: got nan; input should be a finite number" in lines
+    assert "market.pool.seed_tokens: got inf; input should be a finite number" in lines
+
+
+def test_a_token_amount_is_zero_or_at_least_one_base_unit() -> None:
+    assert load_scenario({"market": {"treasury": {"initial": 1e-18}}}).market.treasury.initial
+    with pytest.raises(ScenarioError) as err:
+        load_scenario({"market": {"treasury": {"initial": 4e-19}}})
+    assert str(err.value).splitlines()[1] == (
+        "market.treasury.initial: got 4e-19: below one base unit (1e-18 whole tokens), it "
+        "would round to 0; give 0 or at least 1e-18"
+    )
+
+
+def test_an_override_reaching_into_a_shorthand_keeps_it() -> None:
+    scenario = load_scenario({"fl": {"strategy": "krum", "clients": 8}},
+                             {"fl.strategy.krum_byzantine": 2})  # fmt: skip
+    assert (scenario.fl.strategy.name, scenario.fl.strategy.krum_byzantine) == ("krum", 2)
+    scenario = load_scenario({"market": {"reward": {"emission": 50}}},
+                             {"market.reward.emission.kind": "decaying"})  # fmt: skip
+    assert (scenario.market.reward.emission.kind, scenario.market.reward.emission.amount) == (
+        "decaying",
+        50,
+    )
+    with pytest.raises(ScenarioError, match=r"--set rounds\.x: rounds is 5, not a mapping"):
+        apply_overrides({"rounds": 5}, {"rounds.x": 1})
+
+
+def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text("name: a\nfl:\n  clients: 4\n  clients: 5\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value) == (
+        f"{path}: not valid YAML at line 4, column 3: key 'clients' appears twice in one "
+        "mapping (first at line 3); keep one: the second would silently replace the first"
+    )
+
+
+def test_merge_keys_may_be_overridden_by_explicit_keys(tmp_path) -> None:
+    path = tmp_path / "merge.yaml"
+    path.write_text(
+        "defaults: &g {strategy: noise, count: 2, budget: 10}\n"
+        "market:\n  investors:\n    - {<<: *g, count: 3}\n"
+    )
+    from simfl.config import load_yaml
+
+    assert load_yaml(path)["market"]["investors"] == [
+        {"strategy": "noise", "count": 3, "budget": 10}
+    ]

@@ -63,17 +63,30 @@ def test_jobs_1_and_jobs_2_write_identical_tables_and_full_summary(tmp_path):
         assert manifest["seed"] == run.seed == info["runs"][run.Index]["seed"]
 
 
+def broken_replay(tmp_path: Path) -> dict[str, str]:
+    """Overrides replaying a run folder that passes validation (its manifest matches) but
+    whose tables are damaged: the run fails only once it starts."""
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    recorded = {"rounds": 2, "fl": {"contribution": {"methods": ["size", "loo"]}}}
+    manifest = {"status": "complete", "clients": [{"index": i} for i in range(3)]}
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "scenario": recorded}))
+    for name in ("scores.parquet", "model.parquet"):
+        (folder / name).write_text("not parquet")
+    return {"scores.source": "replay", "scores.replay_dir": str(folder)}
+
+
 def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):
     path = write(tmp_path, {"mode": "list", "parameters": [
         {"scores.source": "synthetic"},
-        {"scores.source": "replay", "scores.replay_dir": str(tmp_path / "nowhere")},
+        broken_replay(tmp_path),
         {"scores.source": "synthetic", "market.substeps": 3},
     ]})  # fmt: skip
     assert run_sweep(path, jobs=2, out=tmp_path / "out", quiet=True) == 1
     root = tmp_path / "out" / "study"
     failed = json.loads((root / "runs" / "p001-r00" / "manifest.json").read_text())
     assert failed["status"] == "failed"
-    assert "ScenarioError" in failed["traceback"] and "nowhere" in failed["error"]
+    assert "load_replay" in failed["traceback"] and failed["error"]
     assert read_manifest(root / "runs" / "p001-r00") is None
     summary = pd.read_parquet(root / "summary.parquet")
     assert list(summary["status"]) == ["complete", "failed", "complete"]
@@ -86,7 +99,7 @@ def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):
 
 
 def test_fail_fast_stops_after_the_first_failure(tmp_path):
-    bad = {"scores.source": "replay", "scores.replay_dir": str(tmp_path / "nowhere")}
+    bad = broken_replay(tmp_path)
     path = write(tmp_path, {"mode": "list", "parameters": [bad] + [{}] * 5}, SYNTHETIC_BASE)
     assert run_sweep(path, jobs=1, out=tmp_path / "out", fail_fast=True, quiet=True) == 1
     summary = pd.read_parquet(tmp_path / "out" / "study" / "summary.parquet")

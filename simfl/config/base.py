@@ -6,21 +6,49 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 TOKEN_DECIMALS = 18  # every simfl token has 18 decimals, like most ERC-20 tokens
 BASE_UNIT = 10**TOKEN_DECIMALS  # base units in one whole token
+SMALLEST_AMOUNT = 10.0**-TOKEN_DECIMALS  # whole tokens in one base unit
+# whole tokens: results store amounts as exact decimal128(38) integers (< 1e20 whole
+# tokens); 1e15 leaves room for 10,000 rounds of such an amount
+MAX_WHOLE_TOKENS = 1e15
+
+
+def _not_below_one_base_unit(value: float) -> float:
+    """A token amount must be 0 or at least one base unit (anything between would round
+    to 0 base units and silently vanish), and at most `MAX_WHOLE_TOKENS`."""
+    if 0.0 < value < SMALLEST_AMOUNT / 2:
+        raise ValueError(
+            f"got {value!r}: below one base unit ({SMALLEST_AMOUNT:g} whole tokens), it would "
+            f"round to 0; give 0 or at least {SMALLEST_AMOUNT:g}"
+        )
+    if value > MAX_WHOLE_TOKENS:
+        raise ValueError(
+            f"got {value!r}: at most {MAX_WHOLE_TOKENS:g} whole tokens (results store amounts "
+            "as exact 38-digit integers of base units)"
+        )
+    return value
+
 
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegInt = Annotated[int, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-TokenAmount = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+TokenAmount = Annotated[
+    float,
+    Field(ge=0.0, allow_inf_nan=False),
+    AfterValidator(_not_below_one_base_unit),
+]
 
 
 class Section(BaseModel):
-    """Base of every scenario section: frozen, unknown keys refused, defaults validated."""
+    """Base of every scenario section: frozen, unknown keys refused, defaults validated,
+    and every float finite (`.inf` and `.nan` are refused wherever a number goes)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 def to_base_units(whole_tokens: float | int) -> int:

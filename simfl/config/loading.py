@@ -12,10 +12,76 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from simfl.config.crossfield import scenario_problems
 from simfl.config.schema import Scenario
+from simfl.config.shipped import resolve
 from simfl.errors import ScenarioError
 
 SCENARIO_SHAPE = "a scenario is a mapping of keys (name, seed, rounds, fl, market, ...)"
+MAX_DEPTH = 20  # nesting levels; a scenario needs 5 (market.investors.0.budget), sweeps ~7
+MAX_NODES = 100_000  # mappings, lists and values after anchors are expanded
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error
+    (YAML forbids it; PyYAML would keep the last and silently drop the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merges; an explicit key may override what it brings
+            key = self.construct_object(key_node, deep=True)
+            try:
+                seen = first_line.get(key)
+            except TypeError:  # unhashable key: the constructor below says so
+                continue
+            if seen is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} appears twice in one mapping (first at line {seen}); "
+                    "keep one: the second would silently replace the first",
+                    key_node.start_mark,
+                )
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def check_shape(data: Any, where: str) -> None:
+    """Refuse data nested deeper than `MAX_DEPTH`, larger than `MAX_NODES` once anchors
+    are expanded, or referring to itself (a recursive anchor): no scenario or sweep needs
+    any of these, and each would crash or stall a later step with a traceback."""
+    done: dict[int, tuple[int, int]] = {}  # id → (depth, expanded size)
+    open_: set[int] = set()  # containers on the current path
+    stack: list[tuple[Any, bool]] = [(data, False)] if isinstance(data, dict | list) else []
+    while stack:
+        node, finished = stack.pop()
+        children = list(node.values()) if isinstance(node, dict) else node
+        if finished:
+            inner = [done[id(c)] for c in children if isinstance(c, dict | list)]
+            depth = 1 + max((d for d, _ in inner), default=0)
+            size = 1 + len(children) - len(inner) + sum(n for _, n in inner)
+            done[id(node)] = (depth, size)
+            open_.discard(id(node))
+            if depth > MAX_DEPTH:
+                raise ScenarioError(
+                    f"{where}: nested more than {MAX_DEPTH} levels deep; a scenario needs "
+                    "about 5 (market.investors.0.budget)"
+                )
+            if size > MAX_NODES:
+                raise ScenarioError(
+                    f"{where}: holds more than {MAX_NODES:,} values once its anchors are "
+                    "expanded; no scenario needs that many (an anchor bomb?)"
+                )
+            continue
+        if id(node) in done:
+            continue
+        if id(node) in open_:
+            raise ScenarioError(f"{where}: an anchor refers to itself (a recursive structure)")
+        open_.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, dict | list))
 
 
 def load_yaml(path: str | Path, shape: str = SCENARIO_SHAPE) -> dict[str, Any]:
@@ -34,7 +100,12 @@ def load_yaml(path: str | Path, shape: str = SCENARIO_SHAPE) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as err:
         raise ScenarioError(f"{path}: cannot be read ({err})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: nested too deeply to read (more than Python's recursion limit); "
+            f"a scenario needs about 5 levels, at most {MAX_DEPTH} are accepted"
+        ) from None
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
@@ -44,6 +115,7 @@ def load_yaml(path: str | Path, shape: str = SCENARIO_SHAPE) -> dict[str, Any]:
         raise ScenarioError(f"{path}: the file is empty; {shape}")
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: {shape}; got {type(data).__name__}")
+    check_shape(data, str(path))
     return data
 
 
@@ -53,9 +125,12 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ScenarioError(f"--set {text!r}: write it as key.path=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.load(raw, Loader=_UniqueKeyLoader) if raw.strip() else ""
+    except RecursionError:
+        raise ScenarioError(f"--set {key.strip()}: the value is nested too deeply") from None
     except yaml.YAMLError:
         value = raw
+    check_shape(value, f"--set {key.strip()}")
     return key.strip(), value
 
 
@@ -72,7 +147,10 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
                 node = node[index]
                 continue
             key = _int_key(node, part)
-            if not isinstance(node.get(key), dict | list):
+            current = node.get(key)
+            if current is not None and not isinstance(current, dict | list):
+                node[key] = _expand_shorthand(current, parts[: depth + 1], dotted)
+            elif current is None:
                 node[key] = {}
             node = node[key]
         last = parts[-1]
@@ -81,6 +159,27 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
         else:
             node[_int_key(node, last)] = value
     return result
+
+
+# scalar shorthands a dotted key may reach into: `strategy: krum` is `{name: krum}`, ...
+SHORTHANDS = {
+    ("fl", "strategy"): "name",
+    ("fl", "behaviours", "*"): "kind",
+    ("market", "reward", "emission"): "amount",
+    ("market", "reward", "revenue"): "amount",
+}
+
+
+def _expand_shorthand(value: Any, path: list[str], dotted: str) -> dict[str, Any]:
+    """The mapping a scalar shorthand stands for, so `--set fl.strategy.krum_byzantine=3`
+    on `strategy: krum` keeps Krum; a scalar that is no shorthand cannot hold keys."""
+    for pattern, field in SHORTHANDS.items():
+        if len(pattern) == len(path) and all(p in ("*", q) for p, q in zip(pattern, path)):
+            return {field: value}
+    raise ScenarioError(
+        f"--set {dotted}: {'.'.join(path)} is {value!r}, not a mapping, so it has no "
+        f"key {dotted.removeprefix('.'.join(path) + '.')!r}"
+    )
 
 
 def _list_index(node: list[Any], part: str, path: list[str]) -> int:
@@ -101,25 +200,36 @@ def _int_key(node: dict[Any, Any], part: str) -> Any:
 def build_scenario(data: dict[str, Any], source: str = "scenario") -> Scenario:
     """Validate a mapping into a `Scenario`, or raise `ScenarioError` listing every problem."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
         lines = [format_error(e, data) for e in err.errors()]
         raise ScenarioError(f"{source}: {len(lines)} problem(s)\n" + "\n".join(lines)) from None
+    return check_scenario(scenario, source)
+
+
+def check_scenario(scenario: Scenario, source: str = "scenario") -> Scenario:
+    """`scenario` if it passes the cross-field, data and replay checks
+    (`crossfield.scenario_problems`); else `ScenarioError` listing them all."""
+    lines = scenario_problems(scenario)
+    if lines:
+        raise ScenarioError(f"{source}: {len(lines)} problem(s)\n" + "\n".join(lines))
+    return scenario
 
 
 def load_scenario(
     scenario: str | Path | dict[str, Any] | Scenario,
     overrides: dict[str, Any] | None = None,
 ) -> Scenario:
-    """A validated `Scenario` from a YAML path, a mapping or a `Scenario`, with overrides."""
+    """A validated `Scenario` from a YAML path, a shipped scenario's name (`"quickstart"`),
+    a mapping or a `Scenario`, with overrides; `ScenarioError` listing every problem."""
     if isinstance(scenario, Scenario):
         if not overrides:
-            return scenario
+            return check_scenario(scenario, scenario.name)
         data, source = scenario.model_dump(mode="json"), scenario.name
     elif isinstance(scenario, dict):
         data, source = scenario, "scenario"
     else:
-        data, source = load_yaml(scenario), str(scenario)
+        data, source = load_yaml(resolve(scenario)), str(scenario)
     if overrides:
         data = apply_overrides(data, overrides)
     return build_scenario(data, source)

@@ -34,6 +34,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simfl.config import Scenario, apply_overrides, format_error, load_yaml
+from simfl.config.crossfield import scenario_problems
+from simfl.config.shipped import resolve
 from simfl.errors import ScenarioError
 
 SEED_COMMON, SEED_INDEPENDENT, SEED_DESIGN = 0, 1, 2  # first spawn_key word of each stream
@@ -302,7 +304,7 @@ def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
                     problems.append(f"{label}: parameters.{key}: {reason}")
             continue
         try:
-            Scenario.model_validate(data)
+            lines = scenario_problems(Scenario.model_validate(data))
         except ValidationError as err:
             for e in err.errors():
                 line = format_error(e, data)
@@ -312,6 +314,9 @@ def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
                     base_problems.setdefault(line, []).append(index)
                 else:
                     problems.append(f"{label}: parameters.{key}: {line}")
+            continue
+        for line in lines:  # cross-field, data and replay checks: told against the point
+            problems.append(f"{label}: {line}")
     problems[:0] = [
         f"scenario (the base scenario, in "
         f"{'every point' if len(where) == len(points) else f'points {where}'}): {line}"
@@ -346,7 +351,7 @@ def _problem(error: Any, model: type[BaseModel], prefix: str = "") -> str:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read, validate and expand a sweep file; raises `ScenarioError` listing every problem."""
-    path = Path(path).resolve()
+    path = resolve(path, "sweep").resolve()
     raw = _read_sweep_file(path)
     try:
         spec = SweepFile.model_validate(raw)
