@@ -33,3 +33,17 @@ def test_under_data_size_scores_the_free_rider_with_the_most_data_earns_the_most
     assert max(range(5), key=sizes.__getitem__) == 4  # linear skew: the last holds the most
     paid = [client.received_base_units for client in model.clients]
     assert max(range(5), key=paid.__getitem__) == 4, paid
+
+
+def test_on_a_real_fl_trajectory_the_rows_own_everything() -> None:
+    from tests.market.test_balance_sheet import balance_sheet_gaps
+
+    scenario = fl_scenario("iid", "exact_shapley")
+    scenario["market"] = {
+        "reward": {"mode": "hybrid", "revenue": 800, "emission": 500},
+        "clients": {"policy": "sell_to_fund", "cost_per_round": 30, "endowment": 40},
+        "investors": [{"strategy": "noise", "count": 6, "activity": 1.0}],
+        "liquidity_providers": [{"count": 1, "budget": 2000}],
+        "substeps": 2,
+    }
+    assert max(balance_sheet_gaps(run_model(scenario).tables())) <= 1e-9

@@ -229,3 +229,30 @@ def test_a_slippage_capped_buyback_carries_what_it_could_not_buy() -> None:
         assert federation.bought_back_base[i] == min(total, cap)
         assert federation.carry[i] == total - federation.bought_back_base[i]
     assert sum(federation.carry) > 0
+
+
+def test_lp_impermanent_loss_is_position_less_hold_less_its_fees() -> None:
+    model = FederationMarket(
+        synthetic(
+            **{
+                "market.reward.mode": "mint",
+                "market.reward.emission": 5000,
+                "market.clients.policy": "sell_fraction",
+                "market.clients.fraction": 1.0,
+                "market.liquidity_providers": [{"count": 1, "budget": 4000, "deploy": 1.0}],
+            }
+        )
+    )
+    provider = model.liquidity_providers[0]
+    model.step()
+    expected = 0.0
+    for pool, token in zip(model.pools, model.tokens):
+        reserve_base, reserve_token = pool.reserve_of(model.base), pool.reserve_of(token)
+        price = reserve_base / reserve_token
+        # a 21st of the pool (500 of 10,500 LP units), at spot: both sides worth 2·R_base/21
+        position = 2 * reserve_base / 21
+        hold = 500 * UNIT + 500 * UNIT * price  # deposited 500 BASE and 500 CST
+        fees = pool.volume_in[token] * 30 // 10_000 / 21 * price  # CST fees at spot
+        expected += (position - hold - fees) / UNIT
+    assert expected < 0
+    assert provider.impermanent_loss == pytest.approx(expected, rel=1e-9, abs=1e-12)
