@@ -250,20 +250,12 @@ def test_a_run_id_cannot_leave_out(run_id, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_a_run_that_diverges_exits_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    from simfl.errors import TrainingDiverged
-    from simfl.model import FederationMarket
-
-    step = FederationMarket.step
-
-    def diverge(self):
-        if self.round == 1:
-            raise TrainingDiverged("round 2: the training loss is nan; lower fl.local.lr")
-        step(self)
-
-    monkeypatch.setattr(FederationMarket, "step", diverge)
-    expected = "error: round 2: the training loss is nan; lower fl.local.lr\n"
-    _assert_user_error(["run", str(QUICKSTART), *SMALL], expected, tmp_path / "out", capsys)
+def test_a_run_whose_training_diverges_exits_2_and_writes_nothing(tmp_path, capsys):
+    # a client scaling its update by 1e30 makes the aggregate non-finite in round 1
+    scaled = "fl.behaviours={0: {kind: scaled, scale: 1e30}}"
+    expected = "error: training diverged in round 1: the validation loss is nan"
+    _assert_user_error(["run", "quickstart", *SMALL, "--set", scaled], expected,
+                       tmp_path / "out", capsys)  # fmt: skip
 
 
 def test_bench_runs_the_named_script(tmp_path):
