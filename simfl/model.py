@@ -20,7 +20,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simfl.chain import ConstantProductPool, Ledger, router
+from simfl.chain import Ledger, router
+from simfl.chain.kinds import PoolParams, pool_kind, token_weight_units
 from simfl.collection import AGENT_COLUMNS, model_reporters, result_tables
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.errors import InvariantViolation, ScenarioError
@@ -117,9 +118,15 @@ class FederationMarket(mesa.Model):
         self.ledger = Ledger()
         self.base = self.ledger.register_token("BASE")
         self.tokens = [self.ledger.register_token(f"CST_{i}") for i in range(self.n_clients)]
-        fee_to = Federation.account if market.pool.protocol_fee else None
+        weight = market.pool.token_weight
+        self.pool_kind = pool_kind(market.pool.kind)  # `market.pool.kind` (chain/kinds.py)
+        self.pool_params = PoolParams(
+            fee_bps=market.pool.fee_bps,
+            token_weight=None if weight is None else token_weight_units(weight),
+            fee_to=Federation.account if market.pool.protocol_fee else None,
+        )
         self.pools = [
-            ConstantProductPool(self.ledger, token, self.base, market.pool.fee_bps, fee_to)
+            self.pool_kind.build(self.ledger, token, self.base, self.pool_params)
             for token in self.tokens
         ]
         self.valuation = Valuation(self.ledger, self.pools, self.tokens, self.base)
@@ -128,6 +135,11 @@ class FederationMarket(mesa.Model):
         self.seed_base = self.to_units(market.pool.seed_base)
         self.seed_tokens = self.to_units(market.pool.seed_tokens)
         self.genesis_price = self.seed_base / self.seed_tokens
+        # CST in each pool's seed: what opens a pool of this kind at seed_base / seed_tokens
+        # (seed_tokens itself for constant product; a quarter of it for an 80/20 pool)
+        self.pool_tokens = self.pool_kind.genesis_tokens(
+            self.seed_base, self.seed_base, self.seed_tokens, self.pool_params
+        )
         self.transaction_cost = self.to_units(market.transaction_cost)
         self.treasury_initial = self.to_units(market.treasury.initial)
         self.spends_treasury = market.treasury.spend == "even" and self.treasury_initial > 0
@@ -144,6 +156,7 @@ class FederationMarket(mesa.Model):
         )
         self.federation = Federation(self)
         self.context.genesis_sale = self.federation.genesis_sale
+        self.context.token_share = self.pool_kind.token_share(self.pool_params)
         if self.treasury_initial:
             self.ledger.mint(self.base, Federation.account, self.treasury_initial)
 
@@ -174,7 +187,7 @@ class FederationMarket(mesa.Model):
         self.sinks = [Sink(self, name, account) for name, account in SINKS]
 
         if market.pool.source == "treasury":
-            self.federation.deploy_pools(self.seed_base, self.seed_tokens)
+            self.federation.deploy_pools(self.seed_base, self.pool_tokens)
         else:
             self._seed_from_liquidity_providers()
         for investor in self.investors:
@@ -215,8 +228,8 @@ class FederationMarket(mesa.Model):
                 "provider (market.liquidity_providers); add a group or use source 'treasury'"
             )
         count = len(providers)
-        part_base, part_tokens = self.seed_base // count, self.seed_tokens // count
-        need = len(self.pools) * 2 * part_base
+        part_base, part_tokens = self.seed_base // count, self.pool_tokens // count
+        need = len(self.pools) * (part_base + self.federation.genesis_price_of(part_tokens))
         poor = [p.account for p in providers if p.budget < need]
         if poor:
             raise ScenarioError(
@@ -407,7 +420,10 @@ class FederationMarket(mesa.Model):
                 pool, token, fees_token - counted_token
             )
             new = new_units / BASE_UNIT
-            depth = 2 * pool.reserve_of(self.base) / BASE_UNIT
+            reserve_base = pool.reserve_of(self.base)  # the pool's value at spot, in BASE:
+            depth = (reserve_base + router.spot_value(pool, token, pool.reserve_of(token))) / (
+                BASE_UNIT
+            )
             self.round_fees[index] = new
             self.fee_yields[index] = new / depth if depth else 0.0
             self.cumulative_fees[index] += new

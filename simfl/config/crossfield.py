@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from simfl.chain.kinds import PoolParams, pool_kind, token_weight_units
 from simfl.config.base import MAX_WHOLE_TOKENS, to_base_units
 
 if TYPE_CHECKING:
@@ -75,13 +76,16 @@ def _pool_problems(scenario: Scenario) -> list[str]:
                 f"market.pool.{key}: got {value!r}: at most {MAX_WHOLE_TOKENS:g} whole tokens "
                 "(results store amounts as exact 38-digit integers of base units)"
             )
-    if all(units.values()) and math.isqrt(units["seed_base"] * units["seed_tokens"]) <= (
-        MINIMUM_LIQUIDITY
-    ):
+    kind = pool_kind(pool.kind)  # the first mint is the kind's (chain/kinds.py)
+    weight = None if pool.token_weight is None else token_weight_units(pool.token_weight)
+    params = PoolParams(pool.fee_bps, weight)
+    base, price_den = units["seed_base"], units["seed_tokens"]
+    tokens = kind.genesis_tokens(base, base, price_den, params) if base and price_den else 0
+    if all(units.values()) and kind.first_mint(base, tokens, params) <= MINIMUM_LIQUIDITY:
         problems.append(
             f"market.pool: seed_base={pool.seed_base!r} × seed_tokens={pool.seed_tokens!r} is "
             f"too shallow: a pool locks {MINIMUM_LIQUIDITY} LP base units at genesis and needs "
-            "√(seed_base · seed_tokens) above that, in base units"
+            f"{kind.first_mint_text} above that, in base units"
         )
     return problems
 

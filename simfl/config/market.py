@@ -7,14 +7,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simfl.chain.kinds import MAX_TOKEN_WEIGHT, MIN_TOKEN_WEIGHT, POOL_KINDS, kind_problems
 from simfl.config.base import NonNegInt, PositiveInt, Probability, Section, TokenAmount
 from simfl.market.mechanism import PAYOUT_MODES
 from simfl.market.strategies import CLIENT_POLICIES, INVESTOR_STRATEGIES
+from simfl.sources import SCORE_SOURCES
 
 # allowed names are the registries' keys: a new entry is accepted here without an edit
 PayoutModeName = Literal[tuple(PAYOUT_MODES)]  # type: ignore[valid-type]
 ClientPolicyName = Literal[tuple(CLIENT_POLICIES)]  # type: ignore[valid-type]
 InvestorStrategyName = Literal[tuple(INVESTOR_STRATEGIES)]  # type: ignore[valid-type]
+PoolKindName = Literal[tuple(POOL_KINDS)]  # type: ignore[valid-type]
+ScoreSourceName = Literal[tuple(SCORE_SOURCES)]  # type: ignore[valid-type]
 
 
 class SyntheticScores(Section):
@@ -33,7 +37,7 @@ class SyntheticScores(Section):
 class Scores(Section):
     """Where the per-round contribution scores come from."""
 
-    source: Literal["fl", "replay", "synthetic"] = Field(
+    source: ScoreSourceName = Field(
         "fl",
         description=(
             "fl: real training; replay: an earlier run's trajectory; synthetic: a score process"
@@ -54,12 +58,23 @@ class Scores(Section):
 class Pool(Section):
     """Genesis seeding and fees of every CST_i/BASE pool (same for all clients)."""
 
+    kind: PoolKindName = Field(
+        "constant_product",
+        description="; ".join(f"{k.name}: {k.description}" for k in POOL_KINDS.values()),
+    )
+    token_weight: Annotated[float, Field(ge=MIN_TOKEN_WEIGHT, le=MAX_TOKEN_WEIGHT)] | None = Field(
+        None,
+        description="weighted: the CST's weight (BASE gets the rest; 0.2 = an 80/20 pool "
+        "holding 80% of its value in BASE); unset means 0.5; an error with other kinds",
+    )
     fee_bps: Annotated[int, Field(ge=0, le=1000)] = Field(
         30, description="swap fee in basis points (30 = Uniswap v2's 0.3%)"
     )
     seed_base: Annotated[float, Field(gt=0.0)] = Field(10_000.0, description="whole BASE per pool")
     seed_tokens: Annotated[float, Field(gt=0.0)] = Field(
-        10_000.0, description="whole CST_i per pool"
+        10_000.0,
+        description="whole CST_i per pool: the genesis price is seed_base / seed_tokens "
+        "(a weighted pool holds the CST that opens it at that price)",
     )
     protocol_fee: bool = Field(False, description="Uniswap's feeTo: 1/6 of fees to the treasury")
     source: Literal["treasury", "liquidity_providers"] = Field(
@@ -70,6 +85,25 @@ class Pool(Section):
             "parts, the CST side bought from the federation at the genesis price)"
         ),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _weighted_defaults_to_even(cls, data: Any) -> Any:
+        """A weighted pool without `token_weight` is 50/50 (resolved, so manifests say so)."""
+        weighted = isinstance(data, dict) and data.get("kind") == "weighted"
+        if weighted and data.get("token_weight") is None:
+            return {**data, "token_weight": 0.5}
+        return data
+
+    @model_validator(mode="after")
+    def _kind_reads_its_keys(self) -> Pool:
+        """Kind-specific keys only for the kinds that read them (`chain.kinds`)."""
+        kind_keys = {key for kind in POOL_KINDS.values() for key in kind.params}
+        params = {key: getattr(self, key) for key in sorted(kind_keys)}
+        problems = kind_problems(self.kind, params, self.protocol_fee)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Schedule(Section):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -39,6 +40,9 @@ class MarketContext:
         fee_yields: last round's fee yield per pool (the model updates it in place).
         view: what every trader observes now.
         genesis_sale: the federation's sale of new CST at the genesis price.
+        token_share: the CST side's share of a deposit's value in every pool, at any
+            price (the pool kind's: 1/2 for constant product, the CST's weight for a
+            weighted pool); what a liquidity provider buys before depositing.
     """
 
     ledger: Ledger
@@ -53,6 +57,7 @@ class MarketContext:
     fee_yields: list[float] = field(default_factory=list)
     view: MarketView | None = None
     genesis_sale: GenesisSale = no_genesis_sale
+    token_share: Fraction = Fraction(1, 2)
     base_book: Mapping[str, int] = field(init=False)
     books: list[Mapping[str, int]] = field(init=False)
 

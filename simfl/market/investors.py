@@ -123,21 +123,26 @@ class LiquidityProvider(Trader):
             self.provide_at_genesis(index, per_pool)
 
     def provide_at_genesis(self, index: int, base_budget: int) -> None:
-        """Buy half of `base_budget`'s worth of CST_index at the genesis price from the
-        federation and deposit both sides at the pool's ratio."""
+        """Buy the CST side's share (`token_share`: half in a constant-product pool) of
+        `base_budget`'s worth of CST_index at the genesis price from the federation and
+        deposit both sides at the pool's ratio."""
         model = self.market
-        tokens = (base_budget // 2) * model.seed_tokens // model.seed_base
+        share = model.token_share
+        token_budget = base_budget * share.numerator // share.denominator
+        tokens = token_budget * model.seed_tokens // model.seed_base
         if model.genesis_sale(self.account, index, tokens):
-            self._deposit(index, self.token_balance(index), base_budget - base_budget // 2)
+            self._deposit(index, self.token_balance(index), base_budget - token_budget)
 
     def provide(self, index: int, base_budget: int) -> None:
-        """Swap half of `base_budget` for CST_index and deposit both sides at the pool
-        ratio; never spends more than `base_budget` in all."""
+        """Swap the CST side's share of `base_budget` (`token_share`: half in a
+        constant-product pool) for CST_index and deposit both sides at the pool ratio;
+        never spends more than `base_budget` in all."""
         base_budget = min(base_budget, self.base_balance())
         if base_budget <= 1:
             return
         before = self.base_balance()
-        got = self.buy(index, base_budget // 2)
+        share = self.market.token_share
+        got = self.buy(index, base_budget * share.numerator // share.denominator)
         if got <= 0:
             return
         self._deposit(index, got, base_budget - (before - self.base_balance()))
@@ -222,7 +227,8 @@ class LiquidityProvider(Trader):
             price = model.view.prices[index]
             if self.deposited_base[index] and self.entry_price[index] > 0:
                 ratio = price / self.entry_price[index]
-                if rules.lp_should_withdraw(ratio, self.group.withdraw_loss):
+                loss = self.group.withdraw_loss
+                if rules.lp_should_withdraw(ratio, loss, float(model.token_share)):
                     self.withdraw(index)
                     continue
             idle = self.base_balance() / scale

@@ -384,15 +384,22 @@ def expected_reward(recent_payouts: Sequence[tuple[int, float]], price: float) -
     return sum(values) / len(values)
 
 
-def impermanent_loss(price_ratio: float) -> float:
-    """Textbook loss of a constant-product LP against holding, `2√r/(1+r) − 1` (≤ 0).
+def impermanent_loss(price_ratio: float, token_weight: float = 0.5) -> float:
+    """Textbook loss of an LP against holding when the token's price moves by `r`, in a
+    pool whose token side carries `token_weight` of the value: `r^w / (w·r + 1 − w) − 1`
+    (≤ 0); at w = 1/2 the constant-product `2√r/(1+r) − 1`.
 
     >>> impermanent_loss(1.0)
     0.0
+    >>> round(impermanent_loss(4.0), 4), round(impermanent_loss(4.0, 0.2), 4)
+    (-0.2, -0.1753)
     """
     if price_ratio <= 0:
         return -1.0
-    return 2.0 * math.sqrt(price_ratio) / (1.0 + price_ratio) - 1.0
+    if token_weight == 0.5:
+        return 2.0 * math.sqrt(price_ratio) / (1.0 + price_ratio) - 1.0
+    w = token_weight
+    return price_ratio**w / (w * price_ratio + 1.0 - w) - 1.0
 
 
 def lp_should_add(fee_yield: float, add_yield: float, idle_base: float) -> bool:
@@ -400,6 +407,7 @@ def lp_should_add(fee_yield: float, add_yield: float, idle_base: float) -> bool:
     return idle_base > 0 and fee_yield >= add_yield
 
 
-def lp_should_withdraw(price_ratio: float, withdraw_loss: float) -> bool:
-    """Leave a pool whose impermanent loss since entry is beyond the tolerance."""
-    return -impermanent_loss(price_ratio) > withdraw_loss
+def lp_should_withdraw(price_ratio: float, withdraw_loss: float, token_weight: float = 0.5) -> bool:
+    """Leave a pool whose impermanent loss since entry is beyond the tolerance (the token
+    side carrying `token_weight` of the pool's value)."""
+    return -impermanent_loss(price_ratio, token_weight) > withdraw_loss
