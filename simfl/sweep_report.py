@@ -32,7 +32,7 @@ from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
 from simfl.report import check_formats, figure_bytes, read_table
 from simfl.report.definitions import describe
-from simfl.report.page import fmt
+from simfl.report.page import fmt, metric_text
 
 ID_COLUMNS = {"run_id", "point", "replication", "seed", "fl_seed", "status", "error",
               "trajectory_reused", "run_seconds", "metrics_error"}  # fmt: skip
@@ -358,17 +358,22 @@ def sweep_figure(summary: pd.DataFrame, info: dict[str, Any]) -> tuple[Any, str 
 
 
 def summary_table(summary: pd.DataFrame, parameters: list[str]) -> str:
-    """The runs as an HTML table: readable parameter values, plain numbers."""
+    """The runs as an HTML table: readable parameter values, numbers printed as in a run's
+    report (whole BASE, percentages, three-decimal ratios), units in the headers."""
     shown = summary.drop(columns=[c for c in ("error", "fl_seed", "seed") if c in summary])
-    cells = shown.copy().astype(object)
+    cells = pd.DataFrame(index=shown.index)
     for column in shown.columns:
+        values = shown[column]
         if column in parameters:
-            cells[column] = [value_label(v, column) for v in shown[column]]
-        elif column == "rounds" or pd.api.types.is_integer_dtype(shown[column]):
-            cells[column] = [fmt(int(v)) if pd.notna(v) else "n/a" for v in shown[column]]
-        elif pd.api.types.is_float_dtype(shown[column]):
-            kind = describe(column).kind
-            cells[column] = [fmt(v, pct=kind == "fraction") for v in shown[column]]
+            cells[column] = [value_label(v, column) for v in values]
+        elif pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            cells[column] = values.astype(str)
+        elif column in ID_COLUMNS and column != "run_seconds":
+            cells[column] = [fmt(int(v)) if pd.notna(v) else "n/a" for v in values]
+        else:
+            unit = describe(column).unit
+            header = f"{column} ({unit})" if unit else column
+            cells[header] = [metric_text(column, float(v)) for v in values]
     return cells.to_html(index=False, border=0, escape=True)
 
 

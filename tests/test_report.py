@@ -14,9 +14,11 @@ import pandas as pd
 import pytest
 
 from simfl.errors import UserError
+from simfl.market.metrics import headline_metrics
 from simfl.report import load_run, render_run, rewards_by_method, view
+from simfl.report.definitions import describe
 from simfl.report.figure import client_labels, dashboard_figure, headline, run_view
-from simfl.report.page import fmt
+from simfl.report.page import fmt, metric_text
 from simfl.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -362,7 +364,40 @@ def test_without_comparison_the_runs_own_rewards_are_shown(copy):
         (float("nan"), {}, "n/a"),
         (-1e-17, {}, "0"),
         (7, {}, "7"),
+        (0.0, {"digits": 1}, "0.0"),
+        (-0.04, {"digits": 1}, "0.0"),
+        (-3.14159, {"digits": 0}, "-3"),
     ],
 )
 def test_numbers_print_with_consistent_precision(value, kwargs, text):
     assert fmt(value, **kwargs) == text
+
+
+def test_headline_metrics_print_one_way_per_kind_of_quantity():
+    assert metric_text("rounds", 5.0) == "5"
+    assert metric_text("gini", 0.5) == "0.500"
+    assert metric_text("free_rider_reward_share", 0.0) == "0.0"
+    assert metric_text("free_rider_reward_share", 0.2093) == "20.9"
+    assert metric_text("honest_pct_equal_min", 67.44) == "67.4"
+    assert metric_text("lp_fees", 5.33) == "5" and metric_text("lp_pnl", 1778.6) == "1,779"
+    assert metric_text("investor_pnl_noise", 90.66) == "91"  # per-strategy keys too
+    assert metric_text("ground_truth", "exact_shapley") == "exact_shapley"
+
+
+def test_every_headline_metric_has_a_definition(run_dir):
+    tables, manifest = load_run(run_dir)
+    for key in headline_metrics(tables, manifest):
+        assert describe(key).definition != "(no definition yet)", key
+
+
+def test_report_puts_key_numbers_first_with_definitions_and_units(copy):
+    render_run(copy)
+    page = (copy / "report.html").read_text()
+    assert page.index("Key numbers") < page.index("Dashboard") < page.index("Headline metrics")
+    cards = page[page.index('<div class="cards">') : page.index("<h2>Dashboard")]
+    assert "equal_payout_base" in cards and "free_rider_reward_share" in cards
+    assert "The yardstick" in cards
+    assert "% %" not in page  # a value never repeats its unit
+    row = page[page.index("<code>rounds</code>") :].split("</tr>")[0]
+    assert '<td class="num">2</td>' in row  # rounds as an integer, not 2.000
+    assert 'class="scroll"' in page and "overflow-x: auto" in page  # wide tables scroll

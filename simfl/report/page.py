@@ -18,6 +18,8 @@ import yaml
 
 from simfl.report.definitions import SECTIONS, describe
 
+DUST = 1e-12  # |value| below this is float noise (a millionth of a BASE base unit)
+
 
 def fmt(value: Any, pct: bool = False, digits: int | None = None) -> str:
     """A number as text: integers without decimals, thousands separated, `n/a` for none.
@@ -36,31 +38,35 @@ def fmt(value: Any, pct: bool = False, digits: int | None = None) -> str:
         return "yes" if value else "no"
     if pct:
         return f"{100 * value:.1f} %"
+    if isinstance(value, float) and abs(value) < DUST:
+        value = 0.0  # float noise such as 1e-17 BASE: printed as zero, never as -0.000
     if isinstance(value, int) or (digits is None and float(value).is_integer()):
         return f"{int(value):,}"
     if digits is None:
         size = abs(value)
         digits = 3 if size < 1 else 2 if size < 100 else 0
     text = f"{value:,.{digits}f}"
-    return "0" if text.strip("-0.,") == "" else text
+    return text[1:] if text.startswith("-") and text.strip("-0.,") == "" else text
 
 
 def metric_text(key: str, value: Any) -> str:
-    """A headline metric as printed: by its kind and unit (see `definitions`)."""
+    """A headline metric's value as printed, without its unit (shown beside it).
+
+    One rule per kind of quantity: counts as integers, money in whole BASE, percentages
+    with one decimal, ratios (Gini, correlations) and prices with three.
+    """
     metric = describe(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return fmt(value)
     if metric.kind == "fraction":
-        return fmt(value, pct=True)
-    if metric.kind == "count" and isinstance(value, (int, float)) and math.isfinite(value):
-        return f"{round(value):,}"
-    if metric.unit == "":
-        return fmt(value, digits=3) if isinstance(value, (int, float)) else fmt(value)
+        return fmt(100 * value, digits=1)
+    if metric.kind == "count":
+        return fmt(round(value)) if math.isfinite(value) else "n/a"
     if metric.unit.startswith("%"):
-        return fmt(value, digits=1) + " %"
-    if metric.unit == "BASE per token":
-        return fmt(value, digits=3)
-    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 100:
+        return fmt(value, digits=1)
+    if metric.unit == "BASE":
         return fmt(value, digits=0)
-    return fmt(value)
+    return fmt(value, digits=3)
 
 
 def key_numbers(manifest: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
@@ -90,9 +96,9 @@ REWARD_COLUMNS = {  # column → (header, how to print)
     "reward_spot": ("reward, spot (BASE)", "base"),
     "pct_equal_liquidation": ("% of an equal payout, liquidation", "pct100"),
     "pct_equal_spot": ("% of an equal payout, spot", "pct100"),
-    "reward_share": ("reward share", "fraction"),
-    "contribution_share": ("contribution share", "fraction"),
-    "participation_rate": ("rounds trained", "fraction"),
+    "reward_share": ("reward share (%)", "fraction"),
+    "contribution_share": ("contribution share (%)", "fraction"),
+    "participation_rate": ("rounds trained (%)", "fraction"),
 }
 
 
@@ -102,10 +108,10 @@ def _cell(value: Any, how: str) -> str:
     if how == "int":
         return fmt(int(value)) if pd.notna(value) else "n/a"
     if how == "fraction":
-        return fmt(value, pct=True)
+        return fmt(100 * value, digits=1) if pd.notna(value) else "n/a"
     if how == "pct100":
         return fmt(value, digits=1)
-    return fmt(value, digits=0 if pd.notna(value) and abs(value) >= 100 else 2)
+    return fmt(value, digits=0)  # whole BASE
 
 
 def rewards_table(rewards: pd.DataFrame) -> str:
@@ -198,10 +204,12 @@ def report_html(manifest, metrics, rewards: pd.DataFrame, png: bytes) -> str:
 <h2>Dashboard</h2>
 <img alt="simfl dashboard" src="data:image/png;base64,{image}">
 <h2>Headline metrics</h2>
+<p>Money in whole BASE; percentages with one decimal; ratios and prices with three.</p>
 <div class="scroll">{metrics_tables(metrics)}</div>
 <h2>Rewards per client and payout method</h2>
 <p>Reward = what the mechanism gave a client, marked to market (liquidation: what selling
-now would fetch; spot: at the current price), as BASE and as % of an equal payout.</p>
+now would fetch; spot: at the current price), in whole BASE and as % of an equal payout
+(the run's nominal reward budget / clients).</p>
 <div class="scroll">{rewards_table(rewards)}</div>
 <h2>Resolved scenario</h2>
 <details><summary>YAML (every default filled in)</summary>
