@@ -12,15 +12,17 @@ sizes and behaviours, so the model cannot tell them apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from simfl.config import Scenario
 from simfl.errors import ScenarioError
 from simfl.fl.results import RoundResult
+
+if TYPE_CHECKING:  # the schema imports this module for SCORE_SOURCES' names
+    from simfl.config import Scenario
 
 REPLAY_MODEL_COLUMNS = ("round", "accuracy", "loss", "test_accuracy", "test_loss")
 
@@ -191,13 +193,33 @@ def load_replay(run_dir: str | Path, scenario: Scenario) -> TrajectoryReplay:
     )
 
 
-def make_source(scenario: Scenario, rng: np.random.Generator) -> ScoreSource:
-    """The score source a scenario asks for, seeded from `rng`."""
-    source = scenario.scores.source
-    if source == "synthetic":
-        return SyntheticScores(scenario, rng)
-    if source == "replay":
-        return load_replay(scenario.scores.replay_dir or "", scenario)
+def _training(scenario: Scenario, rng: np.random.Generator) -> ScoreSource:
     from simfl.fl.engine import FederatedTraining  # torch: only when training for real
 
     return FederatedTraining(scenario.fl.to_settings(), rng)
+
+
+def _replay(scenario: Scenario, rng: np.random.Generator) -> ScoreSource:
+    return load_replay(scenario.scores.replay_dir or "", scenario)
+
+
+# the score-source registry: `scores.source` names one of its keys (the schema takes them
+# from here); each entry builds the source from the scenario and the FL stream
+SCORE_SOURCES: dict[str, Callable[[Scenario, np.random.Generator], ScoreSource]] = {
+    "fl": _training,
+    "replay": _replay,
+    "synthetic": SyntheticScores,
+}
+
+
+def make_source(scenario: Scenario, rng: np.random.Generator) -> ScoreSource:
+    """The score source a scenario asks for, seeded from `rng`; an unknown name is an
+    error listing the registered ones."""
+    name = scenario.scores.source
+    try:
+        build = SCORE_SOURCES[name]
+    except KeyError:
+        raise ScenarioError(
+            f"scores.source: got {name!r}; expected one of {', '.join(SCORE_SOURCES)}"
+        ) from None
+    return build(scenario, rng)

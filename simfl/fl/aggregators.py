@@ -1,7 +1,8 @@
 """Server aggregation rules, as a registry, each able to answer for any coalition.
 
 Every rule maps (global vector w, stacked updates U (m x P), claimed sample sizes n) to
-the next global vector. Two entry points per rule:
+the next global vector; `simfl.fl.rules` is the registry that builds them by name. Two
+entry points per rule:
 
 - `__call__(w, U, n)`: the server's real step; stateful rules (FedAvgM, FedAdam) advance
   their state.
@@ -23,14 +24,11 @@ class): the server would do exactly that had only those clients reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 import torch
 
 from simfl.errors import UserError
-from simfl.fl.cgsv_server import CGSVServer
-from simfl.fl.settings import StrategySettings
 
 
 def fedavg_weights(sizes: torch.Tensor) -> torch.Tensor:
@@ -226,40 +224,3 @@ class Krum:
 
     def linear_form(self, global_params):
         return None
-
-
-FEDAVGM_SERVER_LR = 1.0  # Hsu et al. 2019: plain server momentum on the FedAvg step
-FEDADAM_SERVER_LR = 0.1  # Flower's FedAdam η (Reddi et al. 2021 tune η on a grid, with
-# τ = 1e-3, β1 = 0.9, β2 = 0.99 as here). At 1.0 every coordinate moves by about 1 per
-# round and IID digits ends at 0.11 accuracy after 20 rounds (measured); at 0.1, 0.96
-
-
-def _server_lr(s: StrategySettings, default: float) -> float:
-    return default if s.server_lr is None else s.server_lr
-
-
-def _trimmed(s: StrategySettings) -> Aggregator:
-    return TrimmedMean(s.trim_fraction)
-
-
-AGGREGATORS: dict[str, Callable[[StrategySettings], Aggregator]] = {
-    "fedavg": lambda s: FedAvg(),
-    "fedprox": lambda s: FedAvg(),  # FedProx changes local training, not the server step
-    "fedavgm": lambda s: FedAvgM(_server_lr(s, FEDAVGM_SERVER_LR), s.server_momentum),
-    "fedadam": lambda s: FedAdam(_server_lr(s, FEDADAM_SERVER_LR), s.beta1, s.beta2, s.tau),
-    "median": lambda s: Median(),
-    "trimmed_mean": _trimmed,
-    "krum": lambda s: Krum(s.krum_byzantine),
-    "cgsv": lambda s: CGSVServer(s.cgsv_alpha, s.cgsv_beta, s.cgsv_gamma),  # Xu et al. 2021
-}
-
-
-def make_aggregator(strategy: StrategySettings) -> Aggregator:
-    """The server rule registered under `strategy.name`; an unknown name is an error."""
-    try:
-        factory = AGGREGATORS[strategy.name]
-    except KeyError:
-        raise UserError(
-            f"unknown strategy {strategy.name!r}; expected one of {', '.join(AGGREGATORS)}"
-        ) from None
-    return factory(strategy)

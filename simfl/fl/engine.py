@@ -30,7 +30,7 @@ import torch
 from torch.nn.utils import parameters_to_vector
 
 from simfl.errors import PartitionError, TrainingDiverged, UserError
-from simfl.fl.aggregators import Aggregator, make_aggregator
+from simfl.fl.aggregators import Aggregator
 from simfl.fl.behaviours import SubmitContext, make_behaviour
 from simfl.fl.cgsv_server import CGSVServer
 from simfl.fl.contribution import GAME_METHODS, ContributionScorer
@@ -39,6 +39,7 @@ from simfl.fl.game import RoundGame, UtilityEvaluator
 from simfl.fl.models import build_model
 from simfl.fl.partition import partition
 from simfl.fl.results import RoundResult
+from simfl.fl.rules import make_aggregator
 from simfl.fl.settings import BehaviourSettings, FLSettings
 from simfl.fl.training import evaluate, local_train
 

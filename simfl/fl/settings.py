@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from simfl.fl.methods import METHOD_NAMES
+from simfl.fl.rules import RULE_NAMES
 
 EXACT_MAX_PLAYERS = 14  # exact Shapley's limit: 2^14 = 16,384 coalition models per round
 
@@ -27,9 +28,8 @@ PartitionKind = Literal[
     "exponential",
     "lognormal",
 ]
-StrategyName = Literal[
-    "fedavg", "fedprox", "fedavgm", "fedadam", "median", "trimmed_mean", "krum", "cgsv"
-]
+# the server-rule registry's names (simfl/fl/rules.py): a new rule needs no edit here
+StrategyName = Literal[RULE_NAMES]  # type: ignore[valid-type]
 BehaviourKind = Literal[
     "honest",
     "free_rider",  # plain: returns the global model unchanged

@@ -40,3 +40,18 @@ def test_the_default_local_learning_rate_must_be_finite():
     for bad in (float("inf"), float("nan"), 0.0):
         with pytest.raises(ValidationError, match="local.lr"):
             FL(local={"lr": bad})
+
+
+def test_strategy_names_are_the_rule_registrys_keys_and_an_unknown_one_is_refused():
+    from typing import get_args
+
+    from simfl.errors import UserError
+    from simfl.fl.rules import RULES, make_aggregator
+
+    assert set(get_args(fls.StrategyName)) == set(RULES)
+    for name in RULES:  # every registered rule builds
+        assert make_aggregator(fls.StrategySettings(name=name)) is not None
+    with pytest.raises(ValidationError, match="strategy.name"):
+        FL(strategy={"name": "fedsgd"})
+    with pytest.raises(UserError, match="unknown strategy 'fedsgd'; expected one of fedavg,"):
+        make_aggregator(fls.StrategySettings(name="fedsgd"))

@@ -2,8 +2,9 @@
 
 import torch
 
-from simfl.fl.aggregators import FedAvg, Krum, Median, TrimmedMean, make_aggregator
+from simfl.fl.aggregators import FedAvg, Krum, Median, TrimmedMean
 from simfl.fl.models import build_model
+from simfl.fl.rules import make_aggregator
 from simfl.fl.settings import LocalSettings, StrategySettings
 from simfl.fl.training import local_train
 
