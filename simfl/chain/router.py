@@ -129,8 +129,23 @@ def deposit_amounts(pool: Pool, token: str, max_token: int, max_other: int) -> t
     return steps * step_token, steps * step_other
 
 
-def position_value(pool: Pool, token: str, held: int, shares: int) -> tuple[int, int, int]:
+def pool_state(pool: Pool, token: str) -> tuple[int, int, int]:
+    """``(reserve of token, reserve of the other, LP supply)``: what `position_value` reads,
+    to read once when valuing many holders of one pool."""
+    return pool.reserve_of(token), pool.reserve_of(pool.other(token)), pool.total_liquidity
+
+
+def position_value(
+    pool: Pool,
+    token: str,
+    held: int,
+    shares: int,
+    state: tuple[int, int, int] | None = None,
+) -> tuple[int, int, int]:
     """Value of ``held`` ``token`` plus ``shares`` LP units, in the pool's other token.
+
+    Args:
+        state: the pool's ``pool_state(pool, token)`` if already read (many holders).
 
     Returns:
         ``(spot, liquidation, tokens_spot)``: the LP units are burned first (their pro-rata
@@ -138,12 +153,10 @@ def position_value(pool: Pool, token: str, held: int, shares: int) -> tuple[int,
         spot of what remains, or sold into it (liquidation); ``tokens_spot`` is ``held``
         alone at the current spot. Rounds down throughout.
     """
-    other = pool.other(token)
-    reserve_token, reserve_other = pool.reserve_of(token), pool.reserve_of(other)
+    reserve_token, reserve_other, supply = state if state is not None else pool_state(pool, token)
     tokens_spot = pool.spot_out(token, held, reserve_token, reserve_other) if held else 0
     spot = liquidation = 0
     if shares:
-        supply = pool.total_liquidity
         other_part = reserve_other * shares // supply
         token_part = reserve_token * shares // supply
         spot = liquidation = other_part

@@ -54,10 +54,11 @@ class Valuation:
         for index, book in enumerate(self.books):
             lp_book = self.lp_books[index]
             pool, token = self.pools[index], self.tokens[index]
+            state = router.pool_state(pool, token)  # read once for all its holders
             for account, held in book.items():
                 if held:
                     spot, liquidation, tokens_spot = router.position_value(
-                        pool, token, held, lp_book.get(account, 0)
+                        pool, token, held, lp_book.get(account, 0), state
                     )
                     row = values.setdefault(account, empty.copy())
                     row[0] += spot
@@ -66,7 +67,7 @@ class Valuation:
                     row[3 + index] = held
             for account, shares in lp_book.items():
                 if shares and not book.get(account):
-                    spot, liquidation, _ = router.position_value(pool, token, 0, shares)
+                    spot, liquidation, _ = router.position_value(pool, token, 0, shares, state)
                     row = values.setdefault(account, empty.copy())
                     row[0] += spot
                     row[1] += liquidation
