@@ -177,21 +177,22 @@ def _units(whole: float) -> int:
 
 
 def valuation_pool(manifest: dict[str, Any]) -> Any:
-    """A stand-alone CST/BASE pool of the run's kind and fee (`market.pool`), used only for
-    its curve math on given reserves (`amount_out`): tables carry reserves, not pools."""
-    from decimal import Decimal
-
-    from simfl.chain import ConstantProductPool, Ledger, WeightedPool
+    """A stand-alone CST/BASE pool of the run's kind and fee (`market.pool`, built by the
+    `POOL_KINDS` registry), used only for its curve math on given reserves
+    (`amount_out`): tables carry reserves, not pools."""
+    from simfl.chain import Ledger
+    from simfl.chain.kinds import PoolParams, pool_kind, token_weight_units
 
     pool = manifest.get("scenario", {}).get("market", {}).get("pool", {})
-    fee_bps = int(pool.get("fee_bps", 30))
+    weight = pool.get("token_weight")
+    params = PoolParams(
+        fee_bps=int(pool.get("fee_bps", 30)),
+        token_weight=token_weight_units(weight) if weight is not None else None,
+    )
     ledger = Ledger()
     for token in ("CST", "BASE"):
         ledger.register_token(token)
-    if pool.get("kind", "constant_product") == "weighted":
-        weight = int(Decimal(str(pool.get("token_weight", 0.5))) * 10**18)
-        return WeightedPool(ledger, "CST", "BASE", (weight, 10**18 - weight), fee_bps)
-    return ConstantProductPool(ledger, "CST", "BASE", fee_bps)
+    return pool_kind(pool.get("kind", "constant_product")).build(ledger, "CST", "BASE", params)
 
 
 def joint_liquidation(tables: Tables, manifest: dict[str, Any]) -> tuple[float, float]:

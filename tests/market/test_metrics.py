@@ -243,3 +243,27 @@ def test_headline_of_a_run_counts_rounds_and_names_its_ground_truth() -> None:
     # direct mode, 1000 BASE a round for 3 rounds, 4 clients: 750 BASE each
     assert metrics["equal_payout_base"] == pytest.approx(750.0)
     assert np.isfinite(metrics["joint_liquidation_base"])
+
+
+def test_joint_liquidation_uses_the_runs_pool_kind() -> None:
+    # an 80/20 pool (CST weight 0.2): Balancer's out-given-in, written out with Decimal:
+    # out = B_out · (1 − (B_in / (B_in + a·(1 − fee)))^(w_in / w_out))
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    manifest = {
+        "scenario": {
+            "market": {"pool": {"kind": "weighted", "token_weight": 0.2, "fee_bps": 30}},
+            "fl": {"contribution": {"pay_by": "loo"}},
+        },
+        "clients": MANIFEST["clients"],
+    }
+
+    def weighted_out(a: int, b_in: int, b_out: int) -> Decimal:
+        ratio = Decimal(b_in) / (Decimal(b_in) + Decimal(a) * Decimal("0.997"))
+        return Decimal(b_out) * (1 - ratio ** Decimal("0.25"))
+
+    first = weighted_out(50 * UNIT, 500 * UNIT, 1000 * UNIT)
+    second = weighted_out(100 * UNIT, 550 * UNIT, int(1000 * UNIT - first))
+    joint, _ = joint_liquidation(hand_tables(), manifest)
+    assert joint == pytest.approx(float((first + second) / UNIT), rel=1e-9)
