@@ -179,3 +179,21 @@ def test_floor_power_falls_back_to_the_exact_product_on_a_whole_result() -> None
     assert floor_power(2**200, Fraction(1, 2), 100) == 2**100
     assert floor_power(2**200 - 1, Fraction(1, 2), 100) == 2**100 - 1
     assert floor_power(3**300, Fraction(2, 3), 150) == 2**150 * 3**150
+
+
+def test_comparison_from_streamed_tables_equals_the_in_memory_comparison(
+    tmp_path: Path, tiny_chunks: None
+) -> None:
+    from simfl.runner import compare_payouts
+
+    scenario = busy(
+        **{"market.reward.mode": "buyback", "compare": ["size"], "compare_modes": ["direct"]}
+    )
+    run_dir = run_scenario(scenario, tmp_path, run_id="compared")
+    streamed = read_tables(run_dir, ("comparison",))["comparison"]
+    model = run_model(scenario)  # in memory: every table, every comparison market
+    clients = read_manifest(run_dir)["clients"]
+    expected = compare_payouts(model, model.tables(), clients)
+    assert set(expected["varies"]) == {"own", "method", "mode"}
+    expected = read_back(expected, tmp_path / "expected.parquet")
+    pd.testing.assert_frame_equal(streamed, expected, check_exact=True)
