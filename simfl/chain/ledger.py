@@ -128,7 +128,10 @@ class Ledger:
             ``"transfer"`` and ``"swap"`` (a pool swap's two legs, each a transfer: first
             trader → pool of the input, then pool → trader of the output). Marker kinds
             written with :meth:`note` move nothing (pools add ``"add_liquidity"``,
-            ``"remove_liquidity"``, ``"protocol_fee"``). Read it, never edit it.
+            ``"remove_liquidity"``, ``"protocol_fee"``). Read it, never edit it. A run
+            that streams its tables (``simfl.recording``) writes events to disk in chunks
+            and drains them from the front of this list (the same list object); it then
+            counts their ``seq`` itself, so here the list index is not the ``seq``.
     """
 
     EVENT_FIELDS = ("seq", "kind", "token", "sender", "recipient", "amount")

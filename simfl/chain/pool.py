@@ -227,6 +227,8 @@ class ConstantProductPool:
         """Number of accepted swaps: this pool's input legs in the journal.
 
         Counted on read, O(journal length) — for reports and tests, not for a hot loop.
+        Counts only the events still in memory: a run that streams its tables drains the
+        journal (``simfl.recording``); count swaps in its ``events.parquet`` instead.
         """
         address = self.address
         return sum(1 for kind, _, _, to, _ in self.ledger.events if kind == SWAP and to == address)
