@@ -150,11 +150,14 @@ def position_value(
     Returns:
         ``(spot, liquidation, tokens_spot)``: the LP units are burned first (their pro-rata
         reserves, floor); then all the ``token`` (held plus the LP part) is marked at the
-        spot of what remains, or sold into it (liquidation); ``tokens_spot`` is ``held``
+        current spot (a pro-rata burn leaves it unchanged; the floored remainder's ratio
+        would be off by up to 1/remainder, 1.5e-4 for a holder of all but the locked
+        units), or sold into what remains (liquidation); ``tokens_spot`` is ``held``
         alone at the current spot. Rounds down throughout.
     """
     reserve_token, reserve_other, supply = state if state is not None else pool_state(pool, token)
     tokens_spot = pool.spot_out(token, held, reserve_token, reserve_other) if held else 0
+    price_token, price_other = reserve_token, reserve_other  # the spot, before the burn
     spot = liquidation = 0
     if shares:
         other_part = reserve_other * shares // supply
@@ -164,7 +167,7 @@ def position_value(
         reserve_token -= token_part
         held += token_part
     if held and reserve_token and reserve_other:
-        spot += pool.spot_out(token, held, reserve_token, reserve_other)
+        spot += pool.spot_out(token, held, price_token, price_other)
         liquidation += pool.amount_out(token, held, reserve_token, reserve_other)
     return spot, liquidation, tokens_spot
 

@@ -13,7 +13,7 @@ from typing import Any, get_args
 import pytest
 
 from simfl import cli
-from simfl.chain import MINIMUM_LIQUIDITY, ConstantProductPool, Ledger, Pool, WeightedPool
+from simfl.chain import MINIMUM_LIQUIDITY, ConstantProductPool, Ledger, Pool, WeightedPool, router
 from simfl.chain.kinds import POOL_KINDS, PoolParams, kind_problems, pool_kind, token_weight_units
 from simfl.config import load_scenario
 from simfl.config.market import Pool as PoolSection
@@ -231,3 +231,23 @@ def test_a_weighted_pool_too_shallow_for_the_locked_liquidity_is_refused() -> No
     ]
     # at 50/50 the weighted pool mints what the constant-product pool mints: accepted
     assert problems(pool | {"kind": "weighted", "token_weight": 0.5}) == []
+
+
+@pytest.mark.parametrize(("kind", "weight"), [("constant_product", None), ("weighted", 0.2)])
+def test_a_sole_liquidity_provider_is_marked_at_the_pools_spot_value(
+    kind: str, weight: float | None
+) -> None:
+    # after a price move, the seed holds every LP unit but the 1,000 locked ones: its
+    # position is its share of R_base + R_cst · spot, to the unit (not the spot of the
+    # ~1,000-unit remainder the burn leaves, which was off by 1.5e-4)
+    pool = opened(kind, weight, 1_000 * E18, 1_000 * E18)
+    pool.ledger.mint("BASE", "trader", 300 * E18)
+    pool.swap_exact_in("trader", "BASE", 300 * E18)
+    shares = pool.ledger.balance(pool.lp_token, "seed")
+    spot, liquidation, _ = router.position_value(pool, "CST", 0, shares)
+    reserve_base, reserve_cst = pool.reserve_of("BASE"), pool.reserve_of("CST")
+    w = Fraction(1, 2) if weight is None else Fraction(str(weight))
+    price = Fraction(reserve_base, 1 - w) / Fraction(reserve_cst, w)  # (B_b/w_b) / (B_t/w_t)
+    exact = Fraction(shares, pool.total_liquidity) * (reserve_base + reserve_cst * price)
+    assert exact - 2 <= spot <= exact
+    assert liquidation < spot  # selling into the 1,000-unit remainder fetches almost nothing
