@@ -163,6 +163,47 @@ def test_ticks_and_bars_stand_on_one_yardstick(run_dir):
     assert ((ticks > bars) == selling_pays_less.to_numpy()).all()
 
 
+def add_mode_markets(folder: Path) -> pd.DataFrame:
+    """The run's comparison plus two payout-mode markets (as `compare_modes` writes)."""
+    comparison = pd.read_parquet(folder / "comparison.parquet")
+    if "varies" not in comparison:
+        comparison["varies"] = np.where(comparison["method"] == "loo", "own", "method")
+        comparison["mode"] = "hybrid"
+    own = comparison[comparison["varies"] == "own"]
+    extra = [own.assign(varies="mode", mode=m, reward_liquidation=own["reward_liquidation"] * f)
+             for m, f in (("mint", 2.0), ("direct", 0.5))]  # fmt: skip
+    comparison = pd.concat([comparison, *extra], ignore_index=True)
+    comparison.to_parquet(folder / "comparison.parquet")
+    return comparison
+
+
+def test_payout_modes_get_their_own_panel_apart_from_methods(copy):
+    comparison = add_mode_markets(copy)
+    figure = figure_of(copy)
+    methods = axes_titled(figure, "by contribution method")
+    modes = axes_titled(figure, "by payout mode")
+    assert methods.get_legend().get_title().get_text() == "paid by"
+    assert [t.get_text() for t in methods.get_legend().get_texts()][-3:] == ["loo", "size", "cgsv"]
+    assert [t.get_text() for t in modes.get_legend().get_texts()][-3:] == [
+        "hybrid",
+        "mint",
+        "direct",
+    ]
+    assert len(methods.patches) == 3 * 5 and len(modes.patches) == 3 * 5  # no mixing
+    own = comparison[comparison["varies"] == "own"].set_index("client")
+    mint = np.array([p.get_height() for p in modes.patches[5:10]])
+    equal = own["equal_payout_base"].to_numpy() if "equal_payout_base" in own else np.nan
+    assert mint == pytest.approx(200 * own["reward_liquidation"].to_numpy() / equal)
+
+
+def test_modes_alone_take_the_top_row(copy):
+    comparison = add_mode_markets(copy)
+    comparison[comparison["varies"] != "method"].to_parquet(copy / "comparison.parquet")
+    figure = figure_of(copy)
+    assert axes_titled(figure, "by contribution method") is None
+    assert axes_titled(figure, "by payout mode").get_subplotspec().rowspan.start == 0
+
+
 def test_an_equal_payout_column_is_the_yardstick_when_present():
     rewards = pd.DataFrame(
         {
@@ -196,7 +237,8 @@ def test_validation_and_test_accuracy_are_labelled_apart(copy):
 
 def test_accuracy_title_reads_the_tables_on_disk(copy):
     model = pd.read_parquet(copy / "model.parquet")
-    model["accuracy"] = 0.5
+    for column in ("accuracy", "validation_accuracy"):
+        model[column] = 0.5
     model.to_parquet(copy / "model.parquet")
     assert "validation 50.0 %" in axes_titled(figure_of(copy), "accuracy").get_title()
 

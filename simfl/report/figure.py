@@ -9,7 +9,6 @@ investor or LP panel without them, the federation's balance sheet when its rows 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -52,14 +51,15 @@ def run_view(
     """The derived facts every panel reads, from the tables on disk."""
     clients = view.clients_of(manifest)
     pay_by = manifest["scenario"]["fl"]["contribution"]["pay_by"]
-    rewards = view.on_one_yardstick(rewards)
-    own = rewards[rewards["method"] == pay_by]
-    own = own if len(own) else rewards[rewards["method"] == rewards["method"].iloc[0]]
-    named, others = view.clients_to_name(clients, own.set_index("client")["pct_liquidation"])
+    markets = view.split_comparison(view.on_one_yardstick(rewards), pay_by)
+    own = markets["own"].set_index("client")["pct_liquidation"]
+    named, others = view.clients_to_name(clients, own)
     return RunView(
         model=tables["model"],
         agents=tables["agents"],
-        rewards=rewards,
+        rewards=markets["method"],
+        by_mode=markets["mode"],
+        own=markets["own"],
         manifest=manifest,
         metrics=metrics,
         clients=clients,
@@ -127,24 +127,54 @@ def dashboard_figure(
 ) -> Figure:
     """The dashboard of one run, as a matplotlib `Figure` (no pyplot state).
 
-    `rewards` holds one row per payout method and client (`comparison.parquet`).
+    `rewards` holds one row per market and client (`comparison.parquet`): the run's own,
+    other contribution methods' and, if compared, other payout modes' markets.
     """
     run = run_view(tables, manifest, rewards, metrics)
-    plan = panel_plan(run)
-    rows = math.ceil(len(plan) / 3)
-    fig = Figure(
-        figsize=(WIDTH, TOP_HEIGHT + ROW_HEIGHT * rows + 0.6), dpi=DPI, layout="constrained"
-    )
+    modes = run.by_mode["series"].nunique() > 1
+    methods = run.rewards["series"].nunique() > 1 or not modes
+    items: list[tuple[str, Callable[[Any, RunView], None], int]] = [
+        *([("rewards", panels.reward_panel, 2)] if methods else []),
+        *([("modes", panels.mode_panel, 2)] if modes and not methods else []),
+        ("shares", panels.share_panel, 1),
+        *([("modes", panels.mode_panel, 2)] if modes and methods else []),
+    ]
+    items += [(name, draw, 1) for name, draw in panel_plan(run)]
+    places = grid_places([span for _, _, span in items])
+    rows = max(row for row, _, _ in places) + 1
+    wide_rows = {row for (row, _, span) in places if span > 1}
+    heights = [TOP_HEIGHT if row in wide_rows else ROW_HEIGHT for row in range(rows)]
+    fig = Figure(figsize=(WIDTH, sum(heights) + 0.6), dpi=DPI, layout="constrained")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)  # a renderer for label placement, without pyplot
-    grid = fig.add_gridspec(1 + rows, 3, height_ratios=[TOP_HEIGHT] + [ROW_HEIGHT] * rows)
-    panels.reward_panel(fig.add_subplot(grid[0, :2]), run)
-    for k, (_, draw) in enumerate(plan):
-        draw(fig.add_subplot(grid[1 + k // 3, k % 3]), run)
+    grid = fig.add_gridspec(rows, 3, height_ratios=heights)
+    last = []
+    for (name, draw, _), (row, col, span) in zip(items, places):
+        cell = grid[row, col : col + span]
+        if name == "shares":  # last: its labels are placed in the final layout
+            last.append((draw, cell))
+            continue
+        draw(fig.add_subplot(cell), run)
     for ax in fig.axes:
         if ax.get_xlabel() == "round":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(headline(run), fontsize=13)
-    panels.share_panel(fig.add_subplot(grid[0, 2]), run)  # last: labels placed in the final layout
+    for draw, cell in last:
+        draw(fig.add_subplot(cell), run)
     return fig
+
+
+def grid_places(spans: list[int], columns: int = 3) -> list[tuple[int, int, int]]:
+    """(row, column, span) of each panel, filled row by row in order.
+
+    >>> grid_places([2, 1, 2, 1, 1, 1])
+    [(0, 0, 2), (0, 2, 1), (1, 0, 2), (1, 2, 1), (2, 0, 1), (2, 1, 1)]
+    """
+    places, row, col = [], 0, 0
+    for span in spans:
+        if col + span > columns:
+            row, col = row + 1, 0
+        places.append((row, col, span))
+        col += span
+    return places

@@ -38,7 +38,9 @@ class RunView:
 
     model: pd.DataFrame
     agents: pd.DataFrame
-    rewards: pd.DataFrame  # one row per method and client, both marks on one yardstick
+    rewards: pd.DataFrame  # own market + other methods' markets, both marks on one yardstick
+    by_mode: pd.DataFrame  # own market + other payout modes' markets (empty if none)
+    own: pd.DataFrame  # the run's own market, one row per client
     manifest: dict[str, Any]
     metrics: dict[str, Any]
     clients: Clients
@@ -72,17 +74,26 @@ def legend_outside(ax, **kwargs) -> None:
 
 
 def reward_panel(ax, run: RunView) -> None:
-    """Reward per client as % of an equal payout: bars on the liquidation mark, ticks at
-    spot, both over the same equal payout; many clients → top by reward + "others"."""
-    rewards = run.rewards
-    methods = list(dict.fromkeys(rewards["method"]))
+    """Reward per client as % of an equal payout, by contribution method."""
+    _reward_bars(ax, run, run.rewards, "contribution method", "paid by")
+
+
+def mode_panel(ax, run: RunView) -> None:
+    """Reward per client as % of an equal payout, by payout mode (one FL trajectory)."""
+    _reward_bars(ax, run, run.by_mode, "payout mode", "payout mode")
+
+
+def _reward_bars(ax, run: RunView, rewards: pd.DataFrame, by: str, legend: str) -> None:
+    """Bars on the liquidation mark, ticks at spot, both over the same equal payout, one
+    colour per `series`; many clients → top by reward + flagged + "others"."""
+    methods = list(dict.fromkeys(rewards["series"]))
     groups: list[tuple[str, list[int]]] = [(run.clients.labels[i], [i]) for i in run.named]
     if run.others:
         groups.append((f"others\n(n={len(run.others)},\nmean)", list(run.others)))
     x = np.arange(len(groups))
     width = 0.8 / max(len(methods), 1)
     for k, method in enumerate(methods):
-        rows = rewards[rewards["method"] == method].set_index("client")
+        rows = rewards[rewards["series"] == method].set_index("client")
         bars = [rows["pct_liquidation"].reindex(members).mean() for _, members in groups]
         ticks = [rows["pct_spot"].reindex(members).mean() for _, members in groups]
         offset = (k - (len(methods) - 1) / 2) * width
@@ -123,12 +134,12 @@ def reward_panel(ax, run: RunView) -> None:
         )
     )
     ax.set_title(
-        f"Reward per client as % of an equal payout, by contribution method "
+        f"Reward per client as % of an equal payout, by {by} "
         f"(bars: liquidation mark, ticks: spot){shown}",
         fontsize=10,
     )
     ax.grid(axis="y", alpha=0.3)
-    legend_outside(ax, title="paid by")
+    legend_outside(ax, title=legend)
 
 
 def _place_labels(ax, points: list[tuple[float, float, str, Any]]) -> None:
@@ -162,11 +173,7 @@ def _place_labels(ax, points: list[tuple[float, float, str, Any]]) -> None:
 
 def share_panel(ax, run: RunView) -> None:
     """Contribution share vs reward share (liquidation mark) of the paying method."""
-    own = run.rewards[run.rewards["method"] == run.pay_by].set_index("client")
-    if own.empty:
-        own = run.rewards[run.rewards["method"] == run.rewards["method"].iloc[0]].set_index(
-            "client"
-        )
+    own = run.own.set_index("client")
     reward = own["reward_liquidation"].clip(lower=0.0)
     reward_share = 100 * reward / reward.sum() if reward.sum() > 0 else reward * 0
     contribution = 100 * own["contribution_share"]

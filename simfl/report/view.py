@@ -78,6 +78,29 @@ def on_one_yardstick(rewards: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def split_comparison(rewards: pd.DataFrame, pay_by: str) -> dict[str, pd.DataFrame]:
+    """The comparison's markets by what they vary, each with a `series` label column.
+
+    `{"method": ..., "mode": ..., "own": ...}`: the run's own market with the markets of
+    other contribution methods (labelled by method), with those of other payout modes
+    (labelled by mode; empty unless the run compared modes), and the own market alone.
+    Tables without a `varies` column hold methods only, the own one named `pay_by`.
+    """
+    frame = rewards.copy()
+    if "varies" not in frame:
+        frame["varies"] = np.where(frame["method"] == pay_by, "own", "method")
+        if not (frame["varies"] == "own").any():  # the first method stands in for its own
+            frame.loc[frame["method"] == frame["method"].iloc[0], "varies"] = "own"
+    own = frame[frame["varies"] == "own"]
+    by_method = frame[frame["varies"].isin(["own", "method"])].assign(series=lambda f: f["method"])
+    by_mode = frame[frame["varies"].isin(["own", "mode"])]
+    if "mode" in by_mode and (by_mode["varies"] == "mode").any():
+        by_mode = by_mode.assign(series=by_mode["mode"])
+    else:
+        by_mode = by_mode.iloc[0:0].assign(series="")
+    return {"method": by_method, "mode": by_mode, "own": own.assign(series=own["method"])}
+
+
 def clients_to_name(clients: Clients, order_by: pd.Series) -> tuple[list[int], list[int]]:
     """(named, others): every client when few; else the top by `order_by` plus flagged ones.
 
