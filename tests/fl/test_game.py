@@ -228,3 +228,15 @@ def test_the_games_own_full_coalition_is_the_real_next_model(name):
         + evaluate(fl._model, start, fl._x_val, fl._y_val)[1]
     )
     assert values.sum() == pytest.approx(want, abs=1e-5)
+
+
+def test_accuracy_breaks_ties_like_argmax_first_class_wins():
+    """By hand: argmax picks the first of tied classes, so samples 1 and 2 are wrong
+    although their label reaches the top logit; samples 3 and 4 are right: 2 / 4."""
+    from simfl.fl.training import utilities
+
+    logits = torch.tensor([[1.0, 1, 0], [2, 1, 2], [0, 3, 1], [1, 1, 1]])  # (V x C)
+    y = torch.tensor([1, 2, 1, 0])
+    assert float(utilities(logits.T[None], y, "accuracy")[0]) == 0.5
+    untied = logits + torch.tensor([0.0, 0.0, 0.5])  # class 2 now wins sample 1 and 2 alone
+    assert float(utilities(untied.T[None], y, "accuracy")[0]) == 0.5  # samples 2, 3 right
