@@ -33,17 +33,36 @@ class PayoutMode:
     buys_back: bool  # revenue buys CST_i from pool i (burned or forwarded)
     base_share: Fraction  # of an equal-budget comparison's budget paid in BASE
     description: str
+    params: tuple[str, ...] = ()  # the `market.reward` fields it reads
 
 
 PAYOUT_MODES: dict[str, PayoutMode] = {
     mode.name: mode
     for mode in (
         PayoutMode(
-            "direct", True, True, False, False, Fraction(1), "BASE to clients (the baseline)"
+            "direct",
+            *(True, True, False, False, Fraction(1)),
+            "BASE to clients (the baseline)",
+            ("revenue",),
         ),
-        PayoutMode("mint", False, False, True, False, Fraction(0), "CST_i minted to clients"),
-        PayoutMode("buyback", True, False, False, True, Fraction(1), "revenue buys CST_i back"),
-        PayoutMode("hybrid", True, False, True, True, Fraction(1, 2), "mint and buy back"),
+        PayoutMode(
+            "mint",
+            *(False, False, True, False, Fraction(0)),
+            "CST_i minted to clients",
+            ("emission", "bought_back"),  # bought_back: the treasury's buy-backs
+        ),
+        PayoutMode(
+            "buyback",
+            *(True, False, False, True, Fraction(1)),
+            "revenue buys CST_i back",
+            ("revenue", "bought_back"),
+        ),
+        PayoutMode(
+            "hybrid",
+            *(True, False, True, True, Fraction(1, 2)),
+            "mint and buy back",
+            ("revenue", "emission", "bought_back"),
+        ),
     )
 }
 

@@ -66,6 +66,13 @@ def test_every_payout_mode_is_registered_with_its_flags() -> None:
     }
 
 
+def test_every_payout_mode_reads_only_reward_fields() -> None:
+    from simfl.config.market import Reward
+
+    for mode in PAYOUT_MODES.values():
+        assert set(mode.params) <= set(Reward.model_fields), mode.name
+
+
 def test_an_unknown_payout_mode_is_an_error_naming_the_allowed_ones() -> None:
     with pytest.raises(
         ValueError, match=r"unknown payout mode 'burn'; expected one of \['buyback'"
