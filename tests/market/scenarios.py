@@ -1,8 +1,10 @@
 """Small scenarios for market tests: synthetic scores unless the test is about FL."""
 
+from pathlib import Path
 from typing import Any
 
-from simfl.config import apply_overrides
+from simfl.config import apply_overrides, load_scenario
+from simfl.model import FederationMarket
 
 
 def synthetic(**overrides: Any) -> dict[str, Any]:
@@ -19,3 +21,12 @@ def synthetic(**overrides: Any) -> dict[str, Any]:
         },
     }
     return apply_overrides(data, overrides)
+
+
+def market(
+    scenario: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None
+) -> FederationMarket:
+    """A model on the scenario's own seed (`FederationMarket` without one draws a fresh
+    seed, Mesa's convention), so a test is the same run every time."""
+    config = load_scenario(scenario, overrides)
+    return FederationMarket(config, seed=config.seed)

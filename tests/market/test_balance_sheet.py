@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from simfl.model import FederationMarket, run_model
-from tests.market.scenarios import synthetic
+from tests.market.scenarios import market, synthetic
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
 FAST = {"scores.source": "synthetic", "rounds": 3, "market.substeps": 3}
@@ -76,7 +76,7 @@ def test_agents_rows_own_everything_at_every_step(
     def record(model: FederationMarket) -> None:
         supplies.append({t: model.ledger.total_supply(t) for t in model.ledger.tokens()})
 
-    model = FederationMarket(scenario, overrides=overrides)
+    model = market(scenario, overrides=overrides)
     record(model)
     while model.running:
         model.step()
@@ -113,7 +113,7 @@ def test_dropping_a_sink_row_breaks_the_balance_sheet() -> None:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_shipped_scenario_opens_at_seed_base_over_seed_tokens(path: Path) -> None:
-    model = FederationMarket(str(path), overrides={"scores.source": "synthetic"})
+    model = market(str(path), overrides={"scores.source": "synthetic"})
     pool = model.scenario.market.pool
     step0 = model.tables()["model"].iloc[0]
     for i in range(model.n_clients):
@@ -121,7 +121,7 @@ def test_every_shipped_scenario_opens_at_seed_base_over_seed_tokens(path: Path) 
 
 
 def test_every_owner_kind_has_a_row_and_the_sinks_are_there() -> None:
-    model = FederationMarket(synthetic(**{"market.liquidity_providers": [{"count": 1}]}))
+    model = market(synthetic(**{"market.liquidity_providers": [{"count": 1}]}))
     rows = model.tables()["agents"]
     assert set(rows["kind"]) == {"federation", "client", "liquidity_provider", "sink"}
     assert sorted(rows.loc[rows["kind"] == "sink", "strategy"]) == [

@@ -11,15 +11,15 @@ from simfl.chain import LOCKED_ACCOUNT
 from simfl.market import payout
 from simfl.market.agents import TX_COSTS_ACCOUNT
 from simfl.market.mechanism import split_amount
-from simfl.model import FederationMarket, run_model
-from tests.market.scenarios import synthetic
+from simfl.model import run_model
+from tests.market.scenarios import market, synthetic
 
 UNIT = 10**18
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def test_investors_hold_tokens_bought_from_the_federation_at_the_genesis_price() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.pool.seed_base": 500,
@@ -41,7 +41,7 @@ def test_investors_hold_tokens_bought_from_the_federation_at_the_genesis_price()
 
 
 def test_noise_traders_hold_tokens_by_default_and_sell_in_round_one() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(**{"market.investors": [{"strategy": "noise", "count": 10, "activity": 1.0}]})
     )
     assert all(any(i.token_balance(t) for t in range(4)) for i in model.investors)
@@ -87,7 +87,7 @@ def test_in_mint_mode_the_treasury_spends_through_buybacks() -> None:
 
 
 def test_a_buyback_too_small_to_execute_is_carried_to_the_next_round() -> None:
-    model = FederationMarket(synthetic(**{"market.reward.mode": "buyback"}))
+    model = market(synthetic(**{"market.reward.mode": "buyback"}))
     federation = model.federation
     model.ledger.mint(model.base, federation.account, 1)  # 1 base unit buys 0 tokens
     payout.buy_back(model, 0, 1)
@@ -120,7 +120,7 @@ def test_every_trade_pays_the_transaction_cost_to_its_sink() -> None:
 
 
 def test_lp_fees_are_its_exact_share_with_token_side_fees_at_the_closing_price() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.reward.mode": "mint",
@@ -167,7 +167,7 @@ def test_lp_add_and_withdraw_rules_fire_in_the_liquidity_scenario() -> None:
 
 
 def test_lp_seeded_pools_belong_to_the_lps_and_open_at_the_genesis_price() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.pool.source": "liquidity_providers",
@@ -189,7 +189,7 @@ def test_lp_seeded_pools_belong_to_the_lps_and_open_at_the_genesis_price() -> No
 
 
 def test_buybacks_split_over_substeps_buy_in_equal_slices() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.reward.mode": "buyback",
@@ -212,7 +212,7 @@ def test_buybacks_split_over_substeps_buy_in_equal_slices() -> None:
 
 
 def test_a_slippage_capped_buyback_carries_what_it_could_not_buy() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.reward.mode": "buyback",
@@ -232,7 +232,7 @@ def test_a_slippage_capped_buyback_carries_what_it_could_not_buy() -> None:
 
 
 def test_lp_impermanent_loss_is_position_less_hold_less_its_fees() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.reward.mode": "mint",

@@ -10,22 +10,20 @@ from simfl.errors import InvariantViolation
 from simfl.market.mechanism import allocation_weights
 from simfl.market.strategies import impermanent_loss
 from simfl.model import FederationMarket, run_model
-from tests.market.scenarios import synthetic
+from tests.market.scenarios import market, synthetic
 
 UNIT = 10**18
 
 
 def test_genesis_prices_are_equal_across_clients() -> None:
-    model = FederationMarket(
-        synthetic(**{"market.pool.seed_base": 500, "market.pool.seed_tokens": 2000})
-    )
+    model = market(synthetic(**{"market.pool.seed_base": 500, "market.pool.seed_tokens": 2000}))
     prices = {pool.price(token) for pool, token in zip(model.pools, model.tokens)}
     assert prices == {0.25}
     assert all(pool.reserves == model.pools[0].reserves for pool in model.pools)
 
 
 def test_liquidity_providers_deposit_at_the_genesis_price_so_pools_open_there() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.pool.seed_base": 300,
@@ -43,7 +41,7 @@ def test_liquidity_providers_deposit_at_the_genesis_price_so_pools_open_there() 
 
 
 def test_direct_mode_pays_exactly_revenue_times_weight() -> None:
-    model = FederationMarket(synthetic(**{"market.reward.revenue": 1234.5}))
+    model = market(synthetic(**{"market.reward.revenue": 1234.5}))
     before = [model.ledger.balance(model.base, c.account) for c in model.clients]
     model.step()
     weights = allocation_weights(model.last_result.scores["loo"])
@@ -55,13 +53,13 @@ def test_direct_mode_pays_exactly_revenue_times_weight() -> None:
 
 
 def test_buyback_raises_the_price_and_selling_minted_tokens_lowers_it() -> None:
-    buyback = FederationMarket(synthetic(**{"market.reward.mode": "buyback"}))
+    buyback = market(synthetic(**{"market.reward.mode": "buyback"}))
     start = [p.price(t) for p, t in zip(buyback.pools, buyback.tokens)]
     buyback.step()
     after = [p.price(t) for p, t in zip(buyback.pools, buyback.tokens)]
     assert all(a > s for a, s in zip(after, start))
 
-    minting = FederationMarket(
+    minting = market(
         synthetic(
             **{
                 "market.reward.mode": "mint",
@@ -76,7 +74,7 @@ def test_buyback_raises_the_price_and_selling_minted_tokens_lowers_it() -> None:
 
 
 def test_buyback_burns_what_it_buys_when_told_to() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(**{"market.reward.mode": "buyback", "market.reward.bought_back": "burn"})
     )
     supply = [model.ledger.total_supply(t) for t in model.tokens]
@@ -85,7 +83,7 @@ def test_buyback_burns_what_it_buys_when_told_to() -> None:
 
 
 def test_buyback_forwards_what_it_buys_to_the_contributors_by_default() -> None:
-    model = FederationMarket(synthetic(**{"market.reward.mode": "buyback"}))
+    model = market(synthetic(**{"market.reward.mode": "buyback"}))
     model.step()
     held = [model.ledger.balance(t, c.account) for t, c in zip(model.tokens, model.clients)]
     assert all(h > 0 for h in held)
@@ -234,7 +232,7 @@ def test_an_lp_that_withdraws_keeps_its_realised_impermanent_loss() -> None:
 
 
 def test_invariant_check_stops_a_run_on_a_corrupted_ledger() -> None:
-    model = FederationMarket(synthetic())
+    model = market(synthetic())
     book = model.ledger._balances[model.base]
     book["client-0"] = book.get("client-0", 0) + 1  # money from nowhere
     with pytest.raises(InvariantViolation, match="BASE"):
@@ -281,7 +279,7 @@ def test_replay_is_refused_with_participation_feedback(tmp_path: Path) -> None:
     from simfl.errors import ScenarioError
 
     with pytest.raises(ScenarioError, match="opt_out"):
-        FederationMarket(
+        market(
             synthetic(
                 **{
                     "scores.source": "replay",
@@ -297,7 +295,7 @@ def test_replay_of_a_folder_without_a_run_names_what_is_missing(tmp_path: Path) 
 
     scenario = synthetic(**{"scores.source": "replay", "scores.replay_dir": str(tmp_path)})
     with pytest.raises(ScenarioError, match="missing manifest.json"):
-        FederationMarket(scenario)
+        market(scenario)
 
 
 def test_all_at_once_valuations_equal_per_account_portfolio_values() -> None:
@@ -319,7 +317,7 @@ def test_all_at_once_valuations_equal_per_account_portfolio_values() -> None:
 
 
 def test_front_runners_buy_before_the_buyback_and_sell_after() -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.reward.mode": "buyback",
@@ -352,7 +350,7 @@ def test_investors_with_no_activity_never_trade() -> None:
 
 @pytest.mark.parametrize("fee_bps", [0, 30, 100])
 def test_a_huge_order_is_cut_to_the_investors_slippage_limit(fee_bps: int) -> None:
-    model = FederationMarket(
+    model = market(
         synthetic(
             **{
                 "market.pool.fee_bps": fee_bps,
