@@ -376,6 +376,45 @@ def test_federation_balance_sheet_replaces_an_empty_treasury(many_dir):
     assert top == pytest.approx(fed["value_spot"].max())
 
 
+def test_net_flows_orient_each_pair_and_value_tokens_at_spot():
+    unit = 10**18
+    flows = pd.DataFrame(
+        {
+            "step": [0, 1, 1, 2, 2, 2],
+            "token": ["BASE", "BASE", "BASE", "CST_1", "CST_1", "LP:CST_1/BASE"],
+            "source": ["issuance", "investor", "pool", "pool", "issuance", "pool"],
+            "destination": ["investor", "pool", "investor", "investor", "client", "investor"],
+            "amount": [500 * unit, 300 * unit, 120 * unit, 10 * unit, 4 * unit, 9 * unit],
+        }
+    )
+    model = pd.DataFrame({"round": [0, 1, 2], "price_1": [1.0, 1.5, 2.5]})
+    net = view.net_flows(flows, model)
+    assert net.to_dict("records") == [
+        {"source": "investor", "destination": "pool", "asset": "BASE", "value": 180.0},
+        {"source": "pool", "destination": "investor", "asset": "tokens", "value": 25.0},
+        {"source": "issuance", "destination": "client", "asset": "tokens", "value": 10.0},
+    ]  # genesis (step 0) and LP shares left out; 300 in, 120 back; 10 tokens at 2.5
+
+
+def test_flows_panel_shows_where_the_money_went(run_dir):
+    if not (run_dir / "flows.parquet").is_file():
+        pytest.skip("runs of this version write no flows.parquet")
+    tables, _ = load_run(run_dir)
+    figure = figure_of(run_dir)
+    ax = axes_titled(figure, "Where the money went")
+    net = view.net_flows(tables["flows"], tables["model"])
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths == pytest.approx(sorted(net["value"]))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "investors → pools" in labels
+
+
+def test_no_flows_panel_without_a_flows_table(copy):
+    (copy / "flows.parquet").unlink(missing_ok=True)
+    figure = figure_of(copy)
+    assert axes_titled(figure, "Where the money went") is None
+
+
 def test_reward_bars_group_every_compared_method(run_dir):
     tables, manifest = load_run(run_dir)
     rewards = rewards_by_method(tables, manifest)

@@ -39,6 +39,7 @@ FIXED_METADATA = {  # no dates or tool versions: the same run gives the same fil
     "pdf": {"CreationDate": None, "Producer": None, "Creator": None},
 }
 NEEDED = ("model", "agents", "scores")
+OPTIONAL = ("comparison", "flows")  # drawn when present (older runs lack them)
 
 
 # ----------------------------------------------------------------------- inputs
@@ -56,7 +57,8 @@ def load_run(run_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     missing = [n for n in NEEDED if not (run_dir / f"{n}.parquet").is_file()]
     if missing:
         raise UserError(f"{run_dir}: not a simfl run folder (missing {', '.join(missing)})")
-    names = [*NEEDED, *(["comparison"] if (run_dir / "comparison.parquet").is_file() else [])]
+    optional = [n for n in OPTIONAL if (run_dir / f"{n}.parquet").is_file()]
+    names = [*NEEDED, *optional]
     return {name: read_table(run_dir / f"{name}.parquet") for name in names}, manifest
 
 

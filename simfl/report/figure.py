@@ -60,6 +60,7 @@ def run_view(
         rewards=markets["method"],
         by_mode=markets["mode"],
         own=markets["own"],
+        flows=tables.get("flows"),
         manifest=manifest,
         metrics=metrics,
         clients=clients,
@@ -85,6 +86,8 @@ def panel_plan(run: RunView) -> list[tuple[str, Callable[[Any, RunView], None]]]
     if "federation" in kinds:
         plan.append(("federation", money.federation_panel))
         plan.append(("owners", money.owners_panel))
+    if run.flows is not None and len(view.net_flows(run.flows, run.model)):
+        plan.append(("flows", money.flows_panel))
     elif run.model[["treasury_base", "revenue_total"]].abs().to_numpy().max() > 0:
         plan.append(("treasury", money.treasury_panel))
     return plan

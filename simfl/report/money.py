@@ -153,8 +153,11 @@ def treasury_panel(ax, run: RunView) -> None:
 OWNER_NAMES = {
     "client": "clients",
     "investor": "investors",
-    "liquidity_provider": "liquidity providers",
+    "liquidity_provider": "LPs",
     "federation": "federation",
+    "pool": "pools",
+    "issuance": "minted",
+    "burned": "burned",
 }
 
 
@@ -184,3 +187,31 @@ def owners_panel(ax, run: RunView) -> None:
     ax.set_xlabel("change in value, genesis → end (BASE, liquidation mark)")
     ax.set_title("Value gained per kind of owner, genesis → end (liquidation mark)", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
+
+
+ASSET_COLOURS = {"BASE": "#1b3a5c", "tokens": "#e5a03b"}
+
+
+def flows_panel(ax, run: RunView) -> None:
+    """Where the money went: the largest net flows between kinds of owner after genesis,
+    BASE as moved and client tokens at spot (flows.parquet)."""
+    flows = view.net_flows(run.flows, run.model)
+    y = np.arange(len(flows))[::-1]
+    names = [
+        f"{OWNER_NAMES.get(a, a.replace('_', ' '))} → {OWNER_NAMES.get(b, b.replace('_', ' '))}"
+        for a, b in zip(flows["source"], flows["destination"])
+    ]
+    for asset, colour in ASSET_COLOURS.items():
+        mask = (flows["asset"] == asset).to_numpy()
+        if mask.any():
+            label = "BASE" if asset == "BASE" else "client tokens (at spot)"
+            ax.barh(y[mask], flows["value"][mask], color=colour, label=label)
+    for k, value in zip(y, flows["value"]):
+        ax.annotate(f"{value:,.0f}", (value, k), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8)  # fmt: skip
+    ax.set_yticks(y, names, fontsize=8)
+    ax.margins(x=0.2)
+    ax.set_xlabel("net amount after genesis (whole BASE)")
+    ax.set_title("Where the money went: largest net flows between owners", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    legend_outside(ax)

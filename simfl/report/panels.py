@@ -41,6 +41,7 @@ class RunView:
     rewards: pd.DataFrame  # own market + other methods' markets, both marks on one yardstick
     by_mode: pd.DataFrame  # own market + other payout modes' markets (empty if none)
     own: pd.DataFrame  # the run's own market, one row per client
+    flows: pd.DataFrame | None  # flows.parquet (None for runs written before it existed)
     manifest: dict[str, Any]
     metrics: dict[str, Any]
     clients: Clients
@@ -59,6 +60,12 @@ class RunView:
             if self.clients.n <= view.MAX_NAMED
             else CLASS_COLOUR[self.clients.classes[i]]
         )
+
+    def ink(self, i: int) -> Any:
+        """Client `i`'s colour darkened for text, so light hues stay readable on white."""
+        from matplotlib.colors import to_rgb
+
+        return tuple(0.7 * c for c in to_rgb(self.colour(i)))
 
     def tag(self, i: int) -> str:
         cls = self.clients.classes[i]
@@ -122,7 +129,7 @@ def _reward_bars(ax, run: RunView, rewards: pd.DataFrame, by: str, legend: str) 
     ax.set_xticks(x, labels, fontsize=8 if len(groups) <= 12 else 7)
     for tick, (_, members) in zip(ax.get_xticklabels(), groups):
         if len(members) == 1:
-            tick.set_color(run.colour(members[0]))
+            tick.set_color(run.ink(members[0]))
             tick.set_fontweight("bold")
     ax.set_ylabel("reward value (% of an equal payout)")
     shown = (
@@ -205,7 +212,7 @@ def share_panel(ax, run: RunView) -> None:
                 float(contribution[i]),
                 float(reward_share[i]),
                 run.clients.labels[int(i)],
-                run.colour(int(i)),
+                run.ink(int(i)),
             )
             for i in chosen
         ],

@@ -200,3 +200,48 @@ def accuracy_columns(model: pd.DataFrame) -> dict[str, str]:
     if not found and "accuracy" in model:
         found["accuracy"] = "validation split"
     return found
+
+
+UNIT = 10**18  # base units per whole token (18 decimals)
+
+
+def net_flows(flows: pd.DataFrame, model: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """Net flows between kinds of owner after genesis, in whole BASE, largest first.
+
+    One row per pair and asset (`BASE`, or client `tokens` each valued at its spot price
+    at the end of the step it moved in), oriented `source → destination` so the net
+    amount is positive; LP shares are left out. Mints (`issuance`) and burns (`burned`)
+    count as flows from and to those names. Columns: source, destination, asset, value.
+    """
+    after = flows[flows["step"] >= 1]
+    part = after[(after["token"] == "BASE") | after["token"].str.startswith("CST_")]
+    columns = ["source", "destination", "asset", "value"]
+    if part.empty:
+        return pd.DataFrame(columns=columns)
+    prices = model.set_index("round")
+    value = [
+        float(amount) / UNIT
+        * (1.0 if token == "BASE" else float(prices.at[step, f"price_{token[4:]}"]))
+        for step, token, amount in zip(part["step"], part["token"], part["amount"])
+    ]  # fmt: skip
+    forward = (part["source"] <= part["destination"]).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "a": np.where(forward, part["source"], part["destination"]),
+            "b": np.where(forward, part["destination"], part["source"]),
+            "asset": np.where(part["token"] == "BASE", "BASE", "tokens"),
+            "value": np.where(forward, 1.0, -1.0) * np.asarray(value),
+        }
+    )
+    net = frame.groupby(["a", "b", "asset"], sort=True)["value"].sum().reset_index()
+    flip = net["value"] < 0
+    out = pd.DataFrame(
+        {
+            "source": np.where(flip, net["b"], net["a"]),
+            "destination": np.where(flip, net["a"], net["b"]),
+            "asset": net["asset"],
+            "value": net["value"].abs(),
+        }
+    )
+    out = out[out["value"] > 1e-9].sort_values("value", ascending=False, kind="stable")
+    return out.head(top).reset_index(drop=True)[columns]
