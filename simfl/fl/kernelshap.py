@@ -24,12 +24,14 @@ The budget counts distinct coalitions, ∅ and N included, like every other esti
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from simfl.errors import ContributionError
-from simfl.fl.shapley import BatchGame
+from simfl.fl.shapley import BatchGame, game_from_value
 
 MAX_DRAWS_PER_COALITION = 20  # sampling gives up after 20 x budget draws (duplicates)
 
@@ -40,10 +42,11 @@ def shapley_kernel(n: int, size: int) -> float:
 
 
 def _size_masks(n: int, size: int) -> np.ndarray:
-    """Every coalition of `size` players, as bitmasks."""
-    masks = np.arange(1 << n, dtype=np.int64)
-    counts = np.array([int(m).bit_count() for m in masks.tolist()])
-    return masks[counts == size]
+    """Every coalition of `size` players, as bitmasks (C(n, size) of them)."""
+    return np.array(
+        [sum(1 << i for i in members) for members in itertools.combinations(range(n), size)],
+        dtype=np.int64,
+    )
 
 
 def _solve(n: int, masks: np.ndarray, weights: np.ndarray, gains: np.ndarray, total: float):
@@ -111,3 +114,15 @@ def kernel_from_game(game: BatchGame, budget: int, rng: np.random.Generator) -> 
     masks = np.concatenate(chosen)
     gains = game.values(masks) - v_empty
     return _solve(n, masks, np.concatenate(weights), gains, v_full - v_empty)
+
+
+def kernel_shapley(
+    n_players: int, value: Callable[[frozenset[int]], float], budget: int, rng: np.random.Generator
+) -> list[float]:
+    """KernelSHAP on a plain `value(frozenset) -> float`; see `kernel_from_game`.
+
+    >>> phi = kernel_shapley(2, lambda s: float(len(s) == 2), 4, np.random.default_rng(0))
+    >>> [round(v, 9) for v in phi]
+    [0.5, 0.5]
+    """
+    return kernel_from_game(game_from_value(n_players, value), budget, rng).tolist()

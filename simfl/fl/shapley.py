@@ -150,8 +150,8 @@ def mc_from_game(
 ) -> np.ndarray:
     """Permutation-sampling Shapley (Castro, Gómez & Tejada 2009): the mean marginal
     contribution over `permutations` uniform permutations. With `antithetic`, every second
-    permutation is the reverse of the one before (antithetic pairs, a variance reduction;
-    each pair's marginals sum to v(N) - v(∅) per player pair). Unbiased. Cost: at most
+    permutation is the reverse of the one before (antithetic pairs, a variance
+    reduction). Unbiased. Cost: at most
     permutations x n + 1 evaluations, fewer when prefixes repeat."""
     n = game.n_players
     if permutations < 1:
