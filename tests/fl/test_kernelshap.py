@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from simfl.errors import ContributionError
-from simfl.fl.kernelshap import kernel_from_game, shapley_kernel
+from simfl.fl.kernelshap import kernel_from_game, kernel_shapley, shapley_kernel
 from simfl.fl.shapley import game_from_value
 
 
@@ -81,3 +81,11 @@ def test_error_shrinks_with_budget_on_average():
 def test_budget_below_n_plus_two_is_refused():
     with pytest.raises(ContributionError, match="budget=5 coalitions is below n \\+ 2 = 6"):
         kernel_from_game(game_from_value(4, lambda s: 0.0), 5, np.random.default_rng(0))
+
+
+def test_many_players_on_a_budget_do_not_enumerate_every_coalition():
+    # 40 players: 2^40 coalitions could never be listed; an additive game is fitted
+    # exactly from the 300 evaluated ones
+    w = np.linspace(-1.0, 2.0, 40)
+    phi = kernel_shapley(40, lambda s: float(sum(w[i] for i in s)), 300, np.random.default_rng(1))
+    assert phi == pytest.approx(w.tolist(), abs=1e-9)
