@@ -436,11 +436,22 @@ class FederationMarket(mesa.Model):
 
     def check_invariants(self) -> None:
         """Stop the run if money was created or lost anywhere (pool reserves included:
-        they are the pools' ledger balances)."""
+        they are the pools' ledger balances), or if a unit has no reported owner (every
+        holder must be a row of `agents.parquet` or a pool, whose reserves its LP units
+        own)."""
         try:
             self.ledger.check_invariants()
         except InvariantViolation as err:
             raise InvariantViolation(f"round {self.round}: {err}") from None
+        owners = {owner.account for owner in self.owners}
+        owners.update(pool.address for pool in self.pools)
+        for token in self.ledger.tokens():
+            for account, held in self.ledger.balances_of(token).items():
+                if held and account not in owners:
+                    raise InvariantViolation(
+                        f"round {self.round}: {account!r} holds {held} {token} but is no row "
+                        "of agents.parquet: every unit needs a reported owner"
+                    )
 
     # ---------------------------------------------------------------- valuation
 

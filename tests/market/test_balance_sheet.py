@@ -144,3 +144,12 @@ def test_a_federation_that_pays_out_shows_the_payout_as_a_loss() -> None:
     assert federation.loc[2, "pnl"] == pytest.approx(-1400.0, abs=1e-12)
     assert federation.loc[2, "base"] == pytest.approx(0.0, abs=1e-15)
     assert federation.loc[2, "received_base"] == 1000.0
+
+
+def test_a_holder_that_is_no_row_stops_the_run() -> None:
+    from simfl.errors import InvariantViolation
+
+    model = market(synthetic())
+    model.ledger.mint(model.tokens[0], "nobody", 1)  # minted to an owner that is no row
+    with pytest.raises(InvariantViolation, match="'nobody' holds 1 CST_0"):
+        model.step()
