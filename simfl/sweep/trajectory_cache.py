@@ -34,7 +34,7 @@ from simfl.fl.results import RoundResult
 from simfl.runner import package_version
 from simfl.sources import ScoreSource, TrajectoryReplay
 
-FORMAT = 1  # bump when the stored layout changes
+FORMAT = 2  # bump when the stored layout changes (2: rounds carry test_accuracy, test_loss)
 
 
 def cacheable(scenario: Scenario) -> bool:
