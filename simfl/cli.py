@@ -119,8 +119,10 @@ def run_command(
     return folder
 
 
-def report_command(run_dir: str | Path) -> list[Path]:
-    """Redraw a run's dashboard and report, or a sweep's report; returns the files written."""
+def report_command(run_dir: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Redraw a run's dashboard and report, or a sweep's report; returns the files written.
+
+    `formats` adds vector copies of the dashboard (`svg`, `pdf`) beside the png."""
     run_dir = Path(run_dir)
     if not run_dir.exists():
         raise UserError(f"{run_dir}: no such folder")
@@ -129,9 +131,7 @@ def report_command(run_dir: str | Path) -> list[Path]:
     if (run_dir / "sweep.json").is_file():
         from simfl.sweep_report import render_sweep_report
 
-        render_sweep_report(run_dir)
-        names = ("sweep_dashboard.png", "sweep_report.html")
-        return [run_dir / n for n in names if (run_dir / n).exists()] or [run_dir]
+        return render_sweep_report(run_dir, formats)
     if not (run_dir / "manifest.json").exists():
         inside = sorted(p.name for p in run_dir.iterdir() if _is_results_folder(p))
         if inside:
@@ -142,8 +142,7 @@ def report_command(run_dir: str | Path) -> list[Path]:
             )
     from simfl.report import render_run
 
-    render_run(run_dir)
-    return [run_dir / "dashboard.png", run_dir / "report.html"]
+    return render_run(run_dir, formats)
 
 
 def _is_results_folder(path: Path) -> bool:
@@ -239,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="redraw the dashboard of a run or sweep folder")
     report.add_argument("dir", help="a results/<run-id>/ folder (or a sweep folder)")
+    report.add_argument(
+        "--format",
+        action="append",
+        choices=("png", "svg", "pdf"),
+        default=[],
+        help="also write the dashboard as svg or pdf (repeatable; png is always written)",
+    )
 
     commands.add_parser("list", help="the shipped scenarios and sweeps, runnable by name")
 
@@ -275,7 +281,7 @@ def dispatch(args: argparse.Namespace) -> int:
     elif args.command == "validate":
         print(validate_command(args.scenario, args.set))
     elif args.command == "report":
-        for path in report_command(args.dir):
+        for path in report_command(args.dir, args.format):
             print(f"wrote {path}")
     elif args.command == "list":
         scenarios, sweeps = list_scenarios(), list_sweeps()

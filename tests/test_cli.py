@@ -161,7 +161,7 @@ def test_report_of_an_unfinished_sweep_says_how_to_resume(tmp_path, capsys):
 def test_report_of_a_sweep_folder_calls_the_sweep_report(tmp_path, monkeypatch):
     calls = []
     fake = types.ModuleType("simfl.sweep_report")
-    fake.render_sweep_report = lambda path: calls.append(path)
+    fake.render_sweep_report = lambda path, formats=("png",): calls.append(path) or [path]
     monkeypatch.setitem(sys.modules, "simfl.sweep_report", fake)
     (tmp_path / "sweep.json").write_text("{}")
     assert cli.main(["report", str(tmp_path)]) == 0
