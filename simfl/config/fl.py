@@ -63,7 +63,7 @@ class Partition(Section):
     num_classes_per_partition: PositiveInt = Field(
         _FL.partition.num_classes_per_partition, description="pathological: classes per client"
     )
-    class_assignment_mode: Literal["random", "first-deterministic", "deterministic"] = Field(
+    class_assignment_mode: fls.ClassAssignmentMode = Field(
         _FL.partition.class_assignment_mode,
         description="pathological: how classes are dealt (Flower's modes; random = default)",
     )

@@ -14,10 +14,15 @@ splits them in dataset order, then shuffles each partition).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from simfl.errors import PartitionError
-from simfl.fl.settings import PartitionSettings
+
+if TYPE_CHECKING:  # settings takes the allowed kinds from PARTITIONERS
+    from simfl.fl.settings import PartitionSettings
 
 DIRICHLET_MAX_ATTEMPTS = 10  # resamples before giving up on min_partition_size (as Flower)
 
@@ -33,26 +38,13 @@ def partition(
     if n_clients > n:
         raise PartitionError(f"{n_clients} clients but only {n} training samples")
     kind = settings.kind
-    if kind == "iid":
-        parts = iid(n, n_clients, rng)
-    elif kind == "dirichlet":
-        parts = dirichlet(
-            labels, n_clients, settings.alpha, settings.min_partition_size,
-            settings.self_balancing, rng,
-        )  # fmt: skip
-    elif kind == "inner_dirichlet":
-        parts = inner_dirichlet(labels, n_clients, settings.alpha, settings.partition_sizes, rng)
-    elif kind == "shard":
-        parts = shard(labels, n_clients, settings.num_shards_per_partition, rng)
-    elif kind == "pathological":
-        parts = pathological(
-            labels, n_clients, settings.num_classes_per_partition, rng,
-            settings.class_assignment_mode,
-        )  # fmt: skip
-    elif kind in ("linear", "exponential", "lognormal"):
-        parts = quantity_skew(n, n_clients, kind, settings.sigma, rng)
-    else:
-        raise PartitionError(f"unknown partition kind {kind!r}")
+    try:
+        split = PARTITIONERS[kind]
+    except KeyError:
+        raise PartitionError(
+            f"unknown partition kind {kind!r}; expected one of {', '.join(PARTITIONERS)}"
+        ) from None
+    parts = split(labels, n_clients, settings, rng)
     sizes = [len(p) for p in parts]
     if min(sizes) == 0:
         empty = [i for i, s in enumerate(sizes) if s == 0]
@@ -277,3 +269,23 @@ def quantity_skew(
     remainder = n - int(sizes.sum())
     sizes[np.argsort(-(exact - sizes), kind="stable")[:remainder]] += 1
     return list(np.split(rng.permutation(n), np.cumsum(sizes)[:-1]))
+
+
+Split = Callable[[np.ndarray, int, "PartitionSettings", np.random.Generator], list[np.ndarray]]
+
+# the partitioner registry: `fl.partition.kind` names one of its keys (the schema takes
+# them from here); each entry reads the PartitionSettings fields of its kind
+PARTITIONERS: dict[str, Split] = {
+    "iid": lambda y, k, s, rng: iid(len(y), k, rng),
+    "dirichlet": lambda y, k, s, rng: dirichlet(
+        y, k, s.alpha, s.min_partition_size, s.self_balancing, rng
+    ),
+    "inner_dirichlet": lambda y, k, s, rng: inner_dirichlet(y, k, s.alpha, s.partition_sizes, rng),
+    "shard": lambda y, k, s, rng: shard(y, k, s.num_shards_per_partition, rng),
+    "pathological": lambda y, k, s, rng: pathological(
+        y, k, s.num_classes_per_partition, rng, s.class_assignment_mode
+    ),
+    "linear": lambda y, k, s, rng: quantity_skew(len(y), k, "linear", s.sigma, rng),
+    "exponential": lambda y, k, s, rng: quantity_skew(len(y), k, "exponential", s.sigma, rng),
+    "lognormal": lambda y, k, s, rng: quantity_skew(len(y), k, "lognormal", s.sigma, rng),
+}

@@ -12,22 +12,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from simfl.fl.methods import METHOD_NAMES
+from simfl.fl.partition import CLASS_ASSIGNMENT_MODES, PARTITIONERS
 from simfl.fl.rules import RULE_NAMES
 
 EXACT_MAX_PLAYERS = 14  # exact Shapley's limit: 2^14 = 16,384 coalition models per round
 
 DatasetName = Literal["digits", "fashion-mnist", "mnist", "cifar10", "synthetic"]
 ModelName = Literal["logreg", "mlp", "cnn"]
-PartitionKind = Literal[
-    "iid",
-    "dirichlet",
-    "inner_dirichlet",
-    "shard",
-    "pathological",
-    "linear",
-    "exponential",
-    "lognormal",
-]
+# the partitioner registry's names (simfl/fl/partition.py): a new kind needs no edit here
+PartitionKind = Literal[tuple(PARTITIONERS)]  # type: ignore[valid-type]
+ClassAssignmentMode = Literal[CLASS_ASSIGNMENT_MODES]  # type: ignore[valid-type]
 # the server-rule registry's names (simfl/fl/rules.py): a new rule needs no edit here
 StrategyName = Literal[RULE_NAMES]  # type: ignore[valid-type]
 BehaviourKind = Literal[
@@ -67,7 +61,7 @@ class PartitionSettings:
     num_shards_per_partition: int = 2  # shard
     num_classes_per_partition: int = 2  # pathological
     # pathological: Flower's class_assignment_mode (random | first-deterministic | deterministic)
-    class_assignment_mode: Literal["random", "first-deterministic", "deterministic"] = "random"
+    class_assignment_mode: ClassAssignmentMode = "random"
     sigma: float = 1.0  # lognormal quantity skew
     # inner_dirichlet: samples per client (Flower's partition_sizes); None = as equal as possible
     partition_sizes: tuple[int, ...] | None = None

@@ -201,3 +201,14 @@ def test_exponential_skew_leaving_a_client_empty_is_refused():
 def test_impossible_min_partition_size_is_refused_with_numbers():
     with pytest.raises(PartitionError, match="min_partition_size=100 x 10 clients exceeds the 600"):
         _run("dirichlet", alpha=0.5, min_partition_size=100)
+
+
+def test_partition_kinds_are_the_registrys_keys_and_an_unknown_one_is_refused():
+    from typing import get_args
+
+    from simfl.fl.partition import PARTITIONERS
+    from simfl.fl.settings import PartitionKind
+
+    assert set(get_args(PartitionKind)) == set(PARTITIONERS)
+    with pytest.raises(PartitionError, match="unknown partition kind 'zipf'; expected one of iid,"):
+        _run("zipf", 4)
