@@ -32,6 +32,14 @@ from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
 from simfl.report import check_formats, figure_bytes, read_table
 from simfl.report.definitions import describe
+from simfl.report.labels import (
+    DUST,
+    is_numeric,
+    metric_label,
+    plain,
+    sweep_order,
+    value_label,
+)
 from simfl.report.page import fmt, metric_text
 
 ID_COLUMNS = {"run_id", "point", "replication", "seed", "fl_seed", "status", "error",
@@ -41,84 +49,12 @@ PRIORITY = ("gini", "spearman", "free_rider_reward_share", "malicious_reward_sha
             "slippage_paid", "joint_liquidation_pct_spot", "total_volume_base")  # fmt: skip
 MAX_METRICS = 6  # metrics drawn on the dashboard: those that vary, headline ones first
 MAX_LEVELS = 12  # more distinct values than this (random / sobol): bin into deciles
-DUST = 1e-9  # relative spread below which a metric counts as constant (float noise)
 ABSOLUTE_DUST = 1e-12  # spread below which any metric (BASE, shares) is float noise
 MIN_SOBOL_SAMPLES = 64  # Saltelli base samples below which S1/ST are not trustworthy
 WIDE_INTERVAL = 0.5  # a 95 % interval half-width above this says nothing about an index
 
 
-# ------------------------------------------------------------------ labels
-
-
-def parse_value(value: Any) -> Any:
-    """A summary cell as the value it stands for (dicts and lists are stored as JSON)."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def value_label(value: Any, parameter: str = "") -> str:
-    """A parameter value as a short readable label.
-
-    >>> value_label('{"3": "free_rider", "4": "free_rider"}', "fl.behaviours")
-    'C3, C4 free rider'
-    >>> value_label("{}", "fl.behaviours"), value_label(0.05), value_label(100000.0)
-    ('none', '0.05', '100,000')
-    """
-    value = parse_value(value)
-    if isinstance(value, dict):
-        if not value:
-            return "none"
-        if parameter.endswith("behaviours"):  # {client: kind} → "C3, C4 free rider"
-            kinds: dict[str, list[str]] = {}
-            for client, kind in value.items():
-                name = kind.get("kind", "?") if isinstance(kind, dict) else str(kind)
-                kinds.setdefault(name.replace("_", " "), []).append(f"C{client}")
-            return "; ".join(f"{', '.join(cs)} {kind}" for kind, cs in kinds.items())
-        return ", ".join(f"{k}={value_label(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(value_label(v) for v in value) or "none"
-    if isinstance(value, bool) or value is None:
-        return str(value).lower()
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return fmt(float(value)) if abs(float(value)) >= 0.001 or value == 0 else f"{value:g}"
-    return str(value).replace("_", " ")
-
-
-def sweep_order(summary: pd.DataFrame, parameter: str, info: dict[str, Any]) -> list[Any]:
-    """The distinct values of a parameter in the order the sweep lists them (numbers
-    ascending), as they appear in the summary."""
-    present = list(dict.fromkeys(summary[parameter].dropna()))
-    if _is_numeric(summary[parameter]):
-        return sorted(present)
-    listed = [p.get(parameter) for p in info.get("points") or [] if parameter in p]
-    keys = [json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for v in listed]
-    rank = {k: i for i, k in enumerate(dict.fromkeys(keys))}
-    return sorted(present, key=lambda v: rank.get(v, len(rank)))
-
-
-def metric_label(metric: str) -> str:
-    unit = describe(metric).unit
-    return f"{metric} ({'%' if describe(metric).kind == 'fraction' else unit})" if unit else metric
-
-
-def plain(value: float, scale: float) -> str:
-    """A heatmap number: decimals by the table's magnitude, float dust printed as 0."""
-    if not math.isfinite(value):
-        return "n/a"
-    if abs(value) <= DUST * max(scale, 1e-300):
-        return "0"
-    return fmt(value, digits=0 if scale >= 100 else 2 if scale >= 1 else 3)
-
-
 # ----------------------------------------------------------------- metrics
-
-
-def _is_numeric(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values) and values.nunique() > 1
 
 
 def _varies(summary: pd.DataFrame, metric: str) -> bool:
@@ -164,7 +100,7 @@ def _log_scale(values: pd.Series, spec: Any) -> bool:
 
 def _band(ax: Any, frame: pd.DataFrame, parameter: str, metric: str, info: dict) -> None:
     values = frame[parameter]
-    numeric = _is_numeric(values)
+    numeric = is_numeric(values)
     key: Any = parameter
     binned = numeric and values.nunique() > MAX_LEVELS
     if binned:

@@ -222,7 +222,8 @@ def test_header_counts_read_as_words(tmp_path):
         ("{}", "fl.behaviours", "none"),
         ('["size", "loo"]', "compare", "size, loo"),
         (100000.0, "market.pool.seed_base", "100,000"),
-        (0.05, "market.clients.fraction", "0.050"),
+        (0.05, "market.clients.fraction", "0.05"),
+        (2.5e-05, "fl.local.lr", "2.5e-05"),
         ("exact_shapley", "fl.contribution.pay_by", "exact shapley"),
     ],
 )
