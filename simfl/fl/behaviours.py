@@ -14,13 +14,16 @@ FedAdam, the coalition game, the `size` method), since it cannot count a client'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import torch
 
 from simfl.errors import UserError
-from simfl.fl.settings import BehaviourSettings
+
+if TYPE_CHECKING:  # torch-free at run time: settings takes the allowed kinds from BEHAVIOURS
+    import torch
+
+    from simfl.fl.settings import BehaviourSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,7 @@ class SubmitContext:
     """What a client may see when it forms its update."""
 
     round: int  # 1-based
-    n_params: int
+    zero: torch.Tensor  # a zero update (Δ = 0), shaped like the model; never modified
     last_global_change: torch.Tensor | None  # w_t - w_{t-1}; None before any round changed it
     generator: torch.Generator
 
@@ -81,7 +84,7 @@ class FreeRider(Honest):
         return False
 
     def submit(self, trained, ctx):
-        return torch.zeros(ctx.n_params)
+        return ctx.zero.clone()
 
 
 class DisguisedFreeRider(FreeRider):
@@ -94,8 +97,8 @@ class DisguisedFreeRider(FreeRider):
 
     def submit(self, trained, ctx):
         if ctx.last_global_change is None:
-            return torch.zeros(ctx.n_params)
-        noise = torch.randn(ctx.n_params, generator=ctx.generator)
+            return ctx.zero.clone()
+        noise = ctx.zero.new_empty(ctx.zero.shape).normal_(generator=ctx.generator)
         norm = float(noise.norm())
         target = self.settings.noise_multiplier * float(ctx.last_global_change.norm())
         return noise * (target / norm) if norm else noise
@@ -108,7 +111,7 @@ class DeltaFreeRider(FreeRider):
 
     def submit(self, trained, ctx):
         if ctx.last_global_change is None:
-            return torch.zeros(ctx.n_params)
+            return ctx.zero.clone()
         return ctx.last_global_change.clone()
 
 
@@ -119,7 +122,7 @@ class DynamicFreeRider(Honest):
         return round < self.settings.start_round
 
     def submit(self, trained, ctx):
-        return trained if trained is not None else torch.zeros(ctx.n_params)
+        return trained if trained is not None else ctx.zero.clone()
 
 
 class LabelFlipper(Honest):

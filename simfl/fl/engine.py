@@ -174,10 +174,11 @@ class FederatedTraining:
                 if self._behaviours[i].trains(rnd) else None
             )  # fmt: skip
         ctx_gen = _seed(rng) if participants else None
+        zero = torch.zeros_like(start)
         updates_list = [
             self._behaviours[i].submit(
                 trained[i],
-                SubmitContext(rnd, start.numel(), self._last_change, ctx_gen),
+                SubmitContext(rnd, zero, self._last_change, ctx_gen),
             )
             for i in participants
         ]

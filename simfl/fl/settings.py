@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from simfl.fl.behaviours import BEHAVIOURS
 from simfl.fl.methods import METHOD_NAMES
 from simfl.fl.partition import CLASS_ASSIGNMENT_MODES, PARTITIONERS
 from simfl.fl.rules import RULE_NAMES
@@ -24,17 +25,8 @@ PartitionKind = Literal[tuple(PARTITIONERS)]  # type: ignore[valid-type]
 ClassAssignmentMode = Literal[CLASS_ASSIGNMENT_MODES]  # type: ignore[valid-type]
 # the server-rule registry's names (simfl/fl/rules.py): a new rule needs no edit here
 StrategyName = Literal[RULE_NAMES]  # type: ignore[valid-type]
-BehaviourKind = Literal[
-    "honest",
-    "free_rider",  # plain: returns the global model unchanged
-    "free_rider_disguised",  # global model + noise scaled to the last global change
-    "free_rider_delta",  # replays the last global change
-    "free_rider_dynamic",  # honest until round `start_round`, then plain free rider
-    "label_flip",
-    "sign_flip",  # update multiplied by -scale
-    "scaled",  # update multiplied by +scale
-    "noisy_labels",  # a `fraction` of its labels replaced at random (fixed at setup)
-]
+# the behaviour registry's names (simfl/fl/behaviours.py): a new kind needs no edit here
+BehaviourKind = Literal[tuple(BEHAVIOURS)]  # type: ignore[valid-type]
 # the contribution-method registry's names (simfl/fl/methods.py): a new method needs no edit here
 ContributionMethod = Literal[METHOD_NAMES]  # type: ignore[valid-type]
 

@@ -10,7 +10,7 @@ TRAINED = torch.tensor([3.0, 4.0])
 
 
 def _ctx(round=1, last=None):
-    return SubmitContext(round, 2, last, torch.Generator().manual_seed(0))
+    return SubmitContext(round, torch.zeros(2), last, torch.Generator().manual_seed(0))
 
 
 def _b(kind, **kw):
@@ -59,3 +59,17 @@ def test_noisy_labels_redraws_about_the_given_fraction():
     y = np.zeros(10000, dtype=np.int64)
     noisy = _b("noisy_labels", fraction=0.5).labels(y, 10, np.random.default_rng(0))
     assert abs((noisy != 0).mean() - 0.45) < 0.03  # 1/10 of redraws land on 0 again
+
+
+def test_behaviour_kinds_are_the_registrys_keys_and_an_unknown_one_is_refused():
+    from typing import get_args
+
+    import pytest
+
+    from simfl.errors import UserError
+    from simfl.fl.behaviours import BEHAVIOURS
+    from simfl.fl.settings import BehaviourKind
+
+    assert set(get_args(BehaviourKind)) == set(BEHAVIOURS)
+    with pytest.raises(UserError, match="unknown behaviour 'lazy'; expected one of honest,"):
+        make_behaviour(BehaviourSettings(kind="lazy"))
