@@ -18,6 +18,9 @@ overwrite: the new run gets the first free `<id>-2`, `<id>-3`, ... An explicit
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -90,20 +93,22 @@ def run_command(
     """
     from simfl.atomic import check_folder_name
     from simfl.progress import RunProgress
-    from simfl.runner import default_run_id, run_scenario
 
     if run_id is not None:
         check_folder_name(run_id)
     config = load_checked(scenario, sets, seed)
-    out_dir = Path(out)
-    run_id = run_id or free_run_id(out_dir, default_run_id(config))
-    render: Callable[[Path], None] | None = None
-    if report:
-        from simfl.report import render_run
-
-        render = render_run
     progress = RunProgress(config.rounds, config.name, quiet=quiet)
+    progress.phase("setup")  # importing the model's libraries takes seconds: say so first
     try:
+        from simfl.runner import default_run_id, run_scenario
+
+        out_dir = Path(out)
+        run_id = run_id or free_run_id(out_dir, default_run_id(config))
+        render: Callable[[Path], None] | None = None
+        if report:
+            from simfl.report import render_run
+
+            render = render_run
         folder = run_scenario(
             config,
             out_dir,
@@ -393,10 +398,24 @@ def console() -> None:
     Once the work is done, a late Ctrl-C (say, while the interpreter waits for a sweep's
     pool threads to finish) is ignored, so the user never sees a traceback from Python's
     own shutdown.
+
+    A prompt exit: every file is written (atomically) and closed by then, so commands
+    that start no processes run the exit handlers, flush stdout and stderr and leave
+    with `os._exit`, skipping the interpreter's teardown —
+    tearing down torch, matplotlib, pandas and Mesa module by module took 3-8 s on 2
+    busy cores. A sweep exits the normal way (its worker pool and Dask client shut down
+    through Python's exit handlers).
     """
     status = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    if command != "sweep":
+        atexit._run_exitfuncs()  # multiprocessing's clean-up (tqdm's lock), then no teardown
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(status)
     sys.exit(status)
 
 

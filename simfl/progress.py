@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 # what each phase of `run_scenario` does, as shown
 PHASES = {
-    "setup": "setup (data, clients, pools)",
+    "setup": "setup (libraries, data, clients, pools)",
     "rounds": "rounds",
     "tables": "finishing tables",
     "comparison": "comparison markets (one per compared payout method / mode)",
@@ -42,7 +42,10 @@ class RunProgress:
     # ------------------------------------------------------------------ hooks
 
     def phase(self, name: str) -> None:
-        """`on_phase` hook: the phase `name` starts now (the previous one ends)."""
+        """`on_phase` hook: the phase `name` starts now (the previous one ends); telling
+        the phase under way again changes nothing."""
+        if name == self.current:
+            return
         self._end_phase()
         self.current, self.since = name, time.perf_counter()
         if name == "rounds":

@@ -442,7 +442,7 @@ def test_progress_reports_setup_apart_from_rounds_and_each_later_phase(tmp_path)
     bars = [i for i, line in enumerate(lines) if "%|" in line]  # the bar's updates
     said = [line for line in lines if "%|" not in line]
     assert said[:4] == [
-        "quickstart: setup (data, clients, pools) …",
+        "quickstart: setup (libraries, data, clients, pools) …",
         "quickstart: finishing tables …",
         "quickstart: comparison markets (one per compared payout method / mode) …",
         "quickstart: dashboard and report …",

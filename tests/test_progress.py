@@ -49,7 +49,7 @@ def test_each_phase_is_announced_and_timed_on_its_own(clock):
     clock.now += 1.25
     progress.close()
     lines = [line.rsplit("\r", 1)[-1] for line in stream.getvalue().split("\n")[:-1]]
-    assert lines[0] == "demo: setup (data, clients, pools) …"
+    assert lines[0] == "demo: setup (libraries, data, clients, pools) …"
     assert "4/4" in lines[1] and "acc 0.800 | price 0.750–1.500 BASE" in lines[1]
     assert lines[2:] == [
         "demo: finishing tables …",
