@@ -24,6 +24,7 @@ from simfl.chain import Ledger, router
 from simfl.chain.kinds import PoolParams, pool_kind, token_weight_units
 from simfl.collection import AGENT_COLUMNS, model_reporters, result_tables
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
+from simfl.config.shipped import scenarios_dir
 from simfl.errors import InvariantViolation, ScenarioError
 from simfl.fl.results import RoundResult
 from simfl.market import payout
@@ -38,7 +39,7 @@ from simfl.market.valuation import Valuation
 from simfl.recording import RunCollector
 from simfl.sources import ScoreSource, make_source
 
-QUICKSTART = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"
+QUICKSTART = scenarios_dir() / "quickstart.yaml"  # the default: a checkout's or a wheel's
 
 
 def fl_stream(seed: int) -> np.random.Generator:
