@@ -94,8 +94,9 @@ def measure(seeds: int, rounds: int, trade_fraction: float) -> bool:
 
 def main(seeds: int = 8, rounds: int = 20) -> int:
     print(f"noise-only market: {TRADERS} noise traders, 10 tokens, {rounds} rounds, {seeds} seeds")
-    results = [measure(seeds, rounds, fraction) for fraction in (0.1, 0.02)]
-    return 0 if all(results) else 1
+    for fraction in (0.1, 0.02):
+        measure(seeds, rounds, fraction)
+    return 0  # a measurement, like the other benchmarks: `simfl bench` runs them all
 
 
 if __name__ == "__main__":
