@@ -156,3 +156,32 @@ def test_weighted_impermanent_loss_matches_a_real_pool(weight: float, ratio: flo
     position = router.position_value(pool, "CST", 0, shares)[0]
     hold = (base0 + tokens * price) * shares / pool.total_liquidity
     assert position / hold - 1 == pytest.approx(rules.impermanent_loss(price, weight), abs=1e-9)
+
+
+def test_fee_yield_is_fees_over_the_pools_value_not_twice_its_base() -> None:
+    # an 80/20 pool (CST at 0.2) is worth R_base / 0.8, not 2 · R_base
+    model = FederationMarket(weighted(0.2), seed=3)
+    model.step()
+    for index, pool in enumerate(model.pools):
+        value = pool.reserve_of(model.base) / 0.8 / E18
+        assert model.round_fees[index] > 0
+        assert model.fee_yields[index] == pytest.approx(model.round_fees[index] / value, rel=1e-12)
+
+
+@pytest.mark.parametrize(("weight", "leaves"), [(0.5, True), (0.2, False)])
+def test_a_liquidity_provider_judges_impermanent_loss_by_its_pools_weight(
+    weight: float, leaves: bool
+) -> None:
+    # the price is 4 times the LP's entry: a 50/50 position has lost 20% against holding,
+    # an 80/20 one (CST at 0.2) 17.5%; with a tolerance of 18% only the first leaves
+    groups = [{"count": 1, "budget": 3000, "withdraw_loss": 0.18, "add_yield": 10.0}]
+    model = FederationMarket(
+        weighted(weight, **{"market.liquidity_providers": groups, "market.investors": []}),
+        seed=3,
+    )
+    provider = model.liquidity_providers[0]
+    pool = model.pools[0]
+    assert model.ledger.balance(pool.lp_token, provider.account) > 0
+    provider.entry_price[0] = model.view.prices[0] / 4
+    provider.trade()
+    assert (model.ledger.balance(pool.lp_token, provider.account) == 0) is leaves
