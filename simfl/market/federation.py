@@ -69,7 +69,10 @@ class Federation(Reporting, mesa.Agent):
     # ------------------------------------------------------------------ genesis
     def deploy_pools(self, seed_base: int, seed_tokens: int) -> None:
         """Genesis from the treasury's capital: mint `seed_tokens` of each CST_i and
-        `seed_base` BASE (`market.pool.seed_*`, source `treasury`) and pair them."""
+        `seed_base` BASE (`market.pool.seed_*`, source `treasury`) and pair them.
+        `seed_tokens` is what opens a pool of the run's kind at the genesis price
+        (`model.pool_tokens`: `market.pool.seed_tokens` for constant product, a quarter
+        of it for an 80/20 weighted pool)."""
         model = self.model
         ledger = model.ledger
         for pool, token in zip(model.pools, model.tokens):
