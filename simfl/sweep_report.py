@@ -85,7 +85,9 @@ def shown_metrics(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
 
 
 def _ticks(ax: Any, labels: list[str]) -> None:
-    wrapped = ["\n".join(textwrap.wrap(label, 14)) or label for label in labels]
+    """Category labels wrapped to the room each has (about 50 characters a panel)."""
+    width = max(6, min(14, 50 // max(len(labels), 1) - 1))
+    wrapped = ["\n".join(textwrap.wrap(label, width)) or label for label in labels]
     rotate = len(labels) > 6
     ax.set_xticks(range(len(labels)), wrapped, fontsize=8, rotation=30 if rotate else 0,
                   ha="right" if rotate else "center")  # fmt: skip
@@ -268,12 +270,14 @@ def as_shown(summary: pd.DataFrame) -> pd.DataFrame:
 
 def sweep_figure(summary: pd.DataFrame, info: dict[str, Any]) -> tuple[Any, str | None]:
     """The sweep dashboard as a matplotlib `Figure` (no pyplot state) and its warning."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     panels, warning = _panels(as_shown(summary), info)
     cols = 3 if len(panels) > 4 else max(1, min(len(panels), 2))
     rows = max(1, math.ceil(len(panels) / cols))
     fig = Figure(figsize=(5.6 * cols, 4.2 * rows + 0.8), layout="constrained")
+    FigureCanvasAgg(fig)  # a renderer of its own, without pyplot
     axes = fig.subplots(rows, cols, squeeze=False)
     draw = {"band": _band, "heatmap": _heatmap, "sobol": _sobol_panel}
     for ax, (kind, args) in zip(axes.flat, panels):

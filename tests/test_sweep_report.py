@@ -5,6 +5,7 @@ Figure tests check what each panel draws (values, labels, order, warnings), not 
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -120,6 +121,19 @@ def test_parameter_values_are_readable_labels_in_sweep_order(tmp_path):
     render_sweep_report(folder)
     page = (folder / "sweep_report.html").read_text()
     assert "C2 free rider" in page and "free_rider&quot;" not in page  # no raw JSON
+
+
+def test_long_category_labels_wrap_instead_of_touching(tmp_path):
+    methods = ["size", "loo", "exact_shapley", "cgsv"]
+    sweep = {"parameters": {"fl.contribution.pay_by": methods}}
+    folder, _ = sweep_folder(tmp_path, sweep, lambda p: len(p["fl.contribution.pay_by"]))
+    figure, _ = figure_of(folder)
+    (ax,) = figure.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["size", "loo", "exact\nshapley", "cgsv"]
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+    assert not any(a.overlaps(b) for a, b in itertools.pairwise(boxes))
 
 
 def test_bands_say_they_are_p10_to_p90(tmp_path):

@@ -175,7 +175,7 @@ def owners_panel(ax, run: RunView) -> None:
     ax.axvline(0, color="black", linewidth=0.8)
     for k, v in enumerate(change):
         ax.annotate(
-            f"{v:+,.0f}",
+            f"{v:+,.0f}" if abs(v) >= 0.5 else "0",
             (v, k),
             xytext=(4 if v >= 0 else -4, 0),
             textcoords="offset points",
