@@ -89,3 +89,10 @@ def test_every_compared_market_is_on_the_runs_one_yardstick(tmp_path) -> None:
     direct = comparison[comparison["mode"] == "direct"]
     # direct pays the whole budget in BASE (less the floors' dust): 100 % on average
     assert direct["pct_equal_liquidation"].mean() == pytest.approx(100.0, abs=1e-9)
+
+
+def test_the_comparison_is_byte_identical_for_the_same_seed(tmp_path) -> None:
+    first = run_scenario(synthetic(**BUYBACK), tmp_path / "a")
+    second = run_scenario(synthetic(**BUYBACK), tmp_path / "b")
+    a, b = (path / "comparison.parquet" for path in (first, second))
+    assert a.read_bytes() == b.read_bytes()
