@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from simfl.config.base import NonNegInt, PositiveInt, Probability, Section
 from simfl.fl import settings as fls
+from simfl.fl.rules import RULES, resolved
 
 # Defaults live once, in the engine's dataclasses (`simfl.fl.settings`); the schema reads
 # them from these instances and adds only constraints and descriptions.
@@ -134,6 +135,15 @@ class Strategy(Section):
     cgsv_gamma: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = Field(
         _FL.strategy.cgsv_gamma, description="cgsv: length Γ of each normalised update"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rule_defaults(cls, data: Any) -> Any:
+        """A null `server_lr` becomes the rule's own (fedavgm 1.0, fedadam 0.1), so the
+        resolved scenario and the manifest show what ran."""
+        if isinstance(data, dict) and data.get("name") in RULES:
+            return {**data, "server_lr": resolved(data["name"], "server_lr", data.get("server_lr"))}
+        return data
 
 
 class Sampling(Section):

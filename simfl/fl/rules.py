@@ -28,6 +28,15 @@ class Rule:
     params: tuple[str, ...]  # StrategySettings fields it reads
     paper: str
     build: Callable[[Any], Any]
+    defaults: tuple[tuple[str, float], ...] = ()  # its own value of a shared key left null
+
+
+def resolved(name: str, key: str, value: Any) -> Any:
+    """`value`, or rule `name`'s own default for `key` when `value` is None (the schema
+    writes it into the resolved scenario, so manifests show what ran)."""
+    if value is not None or name not in RULES:
+        return value
+    return dict(RULES[name].defaults).get(key)
 
 
 def _server_lr(s: Any, default: float) -> float:
@@ -82,9 +91,19 @@ RULES: dict[str, Rule] = {
         Rule("fedavg", (), "McMahan et al., AISTATS 2017", _fedavg),
         # FedProx changes local training (the proximal term), not the server step
         Rule("fedprox", ("proximal_mu",), "Li et al., MLSys 2020", _fedavg),
-        Rule("fedavgm", ("server_lr", "server_momentum"), "Hsu et al. 2019", _fedavgm),
         Rule(
-            "fedadam", ("server_lr", "beta1", "beta2", "tau"), "Reddi et al., ICLR 2021", _fedadam
+            "fedavgm",
+            ("server_lr", "server_momentum"),
+            "Hsu et al. 2019",
+            _fedavgm,
+            (("server_lr", FEDAVGM_SERVER_LR),),
+        ),
+        Rule(
+            "fedadam",
+            ("server_lr", "beta1", "beta2", "tau"),
+            "Reddi et al., ICLR 2021",
+            _fedadam,
+            (("server_lr", FEDADAM_SERVER_LR),),
         ),
         Rule("median", (), "Yin et al., ICML 2018", _median),
         Rule("trimmed_mean", ("trim_fraction",), "Yin et al., ICML 2018", _trimmed_mean),

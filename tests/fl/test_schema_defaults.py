@@ -55,3 +55,10 @@ def test_strategy_names_are_the_rule_registrys_keys_and_an_unknown_one_is_refuse
         FL(strategy={"name": "fedsgd"})
     with pytest.raises(UserError, match="unknown strategy 'fedsgd'; expected one of fedavg,"):
         make_aggregator(fls.StrategySettings(name="fedsgd"))
+
+
+def test_a_null_server_lr_resolves_to_the_rules_own_in_the_scenario():
+    assert FL(strategy="fedadam").strategy.server_lr == 0.1  # Flower's η for FedAdam
+    assert FL(strategy="fedavgm").strategy.server_lr == 1.0  # Hsu et al.'s plain momentum
+    assert FL(strategy={"name": "fedadam", "server_lr": 0.03}).strategy.server_lr == 0.03
+    assert FL(strategy="median").strategy.server_lr is None  # a rule that reads no server_lr
