@@ -55,7 +55,8 @@ def test_the_api_runs_a_shipped_scenario_by_name(tmp_path):
 
 
 def build_wheel(into: Path) -> Path:
-    """A wheel of this checkout, built from a copy so no build/ folder lands in it."""
+    """A wheel of this checkout, built from a copy so no build/ folder lands in it (in
+    an isolated build environment, as pip builds for users)."""
     source = into / "src"
     for name in ("simfl", "scenarios"):
         shutil.copytree(ROOT / name, source / name,
@@ -63,7 +64,7 @@ def build_wheel(into: Path) -> Path:
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy(ROOT / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
          "-w", str(into / "dist"), str(source)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
