@@ -89,10 +89,11 @@ def genesis_price(manifest: dict[str, Any]) -> float:
 
 
 def nominal_budget(tables: Tables, manifest: dict[str, Any]) -> float:
-    """The run's nominal reward budget, whole BASE: the BASE the mechanism spent on
-    rewards — every round's revenue plus what it paid out of `treasury.initial`
+    """The run's nominal reward budget, whole BASE: the BASE the mechanism had to pay out
+    — every round's revenue plus what it released from `treasury.initial`
     (`treasury_spent`, cumulative) — plus every round's emission (CST) valued at the
-    genesis price.
+    genesis price. Nominal: a round whose scores are all zero pays nothing but still
+    counts.
 
     Read from `model.parquet` (0 where a mode earns or mints nothing). It depends on no
     price, score or contribution method, so it is the same for every method compared on
