@@ -5,6 +5,7 @@ Figure tests check what each panel draws (its data, labels and placement), not p
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -103,6 +104,17 @@ def test_vector_formats_are_written_beside_the_png(copy):
     first = (copy / "dashboard.svg").read_bytes()
     render_run(copy, formats=["svg"])
     assert (copy / "dashboard.svg").read_bytes() == first  # no dates, no random ids
+
+
+def test_simfl_report_format_writes_vector_dashboards(copy, capsys):
+    from simfl import cli
+
+    assert cli.main(["report", str(copy), "--format", "svg", "--format", "pdf"]) == 0
+    out = capsys.readouterr().out
+    for name in ("dashboard.png", "dashboard.svg", "dashboard.pdf", "report.html"):
+        assert f"wrote {copy / name}" in out
+    assert (copy / "dashboard.pdf").read_bytes().startswith(b"%PDF")
+    assert cli.main(["report", str(copy), "--format", "eps"]) == 2  # argparse: not a choice
 
 
 def test_an_unknown_figure_format_is_a_user_error(copy):
@@ -345,10 +357,21 @@ def test_lp_groups_are_kept_apart_in_scenario_order():
     )
     groups = view.agent_groups(final, manifest, "liquidity_provider")
     assert groups.loc[[1, 2, 0]].tolist() == [
-        "group 1,\ndeploy 100%\n2 × 3,000",
-        "group 1,\ndeploy 100%\n2 × 3,000",
-        "group 2,\ndeploy 30%\n1 × 500",
+        "group 1,\ndeploy\n100%\n2×3,000",
+        "group 1,\ndeploy\n100%\n2×3,000",
+        "group 2,\ndeploy 30%\n1×500",
     ]
+
+
+def test_investor_group_labels_do_not_touch(run_dir):
+    figure = figure_of(run_dir)  # quickstart: five investor groups
+    ax = axes_titled(figure, "Investor returns")
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[0] == "value\n10×1,000" and labels[-1] == "buyback\nfrontrunner\n3×500"
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+    assert not any(a.overlaps(b) for a, b in itertools.pairwise(boxes))
 
 
 def test_lp_panel_draws_one_bar_set_per_group(many_dir):

@@ -47,7 +47,7 @@ def _strip(ax, groups: pd.Series, values: pd.Series) -> list[str]:
             zorder=3,
             label="one agent" if k == 0 else None,
         )
-    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, fontsize=8 if len(labels) <= 4 else 7)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.grid(axis="y", alpha=0.3)
     return labels

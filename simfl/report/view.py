@@ -131,7 +131,9 @@ def _group_labels(kind: str, groups: list[dict[str, Any]]) -> list[str]:
             name = f"group {number}" if len(groups) > 1 else "all LPs"
             if len(groups) > 1 and "deploy" in group:
                 name += f", deploy {group['deploy']:.0%}"
-        labels.append("\n".join([*textwrap.wrap(name, 12), f"{count} × {budget:,.0f}"]))
+        labels.append(
+            "\n".join([*textwrap.wrap(name, 10, break_long_words=False), f"{count}×{budget:,.0f}"])
+        )
     return labels
 
 
