@@ -94,24 +94,41 @@ def ensure_folder(folder: Path, what: str = "--out") -> None:
         raise UserError(f"{what} {folder}: cannot create this folder ({err.strerror})") from None
 
 
-def mode_overrides(config: Scenario, mode: str) -> dict[str, Any]:
-    """Dotted overrides that pay by `mode` at the run's own nominal budget per round.
+def mode_overrides(
+    config: Scenario, mode: str, model_table: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Dotted overrides that pay by `mode` at the run's own nominal budget.
 
-    The run's budget is one schedule in BASE: its revenue (direct, buyback), its emission
-    at the genesis price (mint), or both (hybrid; the schema requires one kind and decay).
-    `mode` pays `base_share` of it in BASE revenue and the rest as emission at the genesis
-    price (`PAYOUT_MODES`: direct and buyback all BASE, mint all CST, hybrid half each),
-    so every mode's nominal budget — and `equal_payout_base` — is the run's.
+    The run's budget in BASE is its revenue schedule (direct, buyback), its emission
+    schedule at the genesis price (mint), or both (hybrid). `mode` pays `base_share` of
+    it in BASE revenue and the rest as emission at the genesis price (`PAYOUT_MODES`:
+    direct and buyback all BASE, mint all CST, hybrid half each) on the same schedule, so
+    every mode's budget — and `equal_payout_base` — is the run's, round by round. A
+    hybrid run whose revenue and emission follow different schedules has no one
+    schedule: the compared modes then follow its revenue's schedule (its emission's if the
+    revenue paid nothing), scaled so that the run's total budget matches, read from its
+    `model_table` (`revenue`, `emission`).
     """
     from simfl.market.mechanism import payout_mode
 
     reward, pool = config.market.reward, config.market.pool
     genesis_price = pool.seed_base / pool.seed_tokens
     own = payout_mode(reward.mode)
-    schedule = reward.revenue if own.earns_revenue else reward.emission
-    budget = (reward.revenue.amount if own.earns_revenue else 0.0) + (
-        reward.emission.amount * genesis_price if own.mints else 0.0
+    revenue, emission = reward.revenue, reward.emission
+    schedule = revenue if own.earns_revenue else emission
+    budget = (revenue.amount if own.earns_revenue else 0.0) + (
+        emission.amount * genesis_price if own.mints else 0.0
     )
+    one_schedule = (revenue.kind, revenue.decay) == (emission.kind, emission.decay)
+    if own.earns_revenue and own.mints and not one_schedule:
+        if model_table is None:
+            raise ValueError("a hybrid run on two schedules needs its model table")
+        paid = float(model_table["revenue"].sum())
+        minted = float(model_table["emission"].sum()) * genesis_price
+        if paid > 0:
+            budget = revenue.amount * (paid + minted) / paid
+        else:  # the revenue schedule paid nothing: follow the emission's
+            schedule, budget = emission, emission.amount * genesis_price
     share = float(payout_mode(mode).base_share)
 
     def scheduled(amount: float) -> dict[str, Any]:
@@ -152,7 +169,7 @@ def compare_payouts(
         if m != own_method
     ]
     markets += [
-        (own_method, mode, "mode", mode_overrides(config, mode))
+        (own_method, mode, "mode", mode_overrides(config, mode, tables["model"]))
         for mode in dict.fromkeys(config.compare_modes)
         if mode != own_mode
     ]

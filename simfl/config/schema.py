@@ -89,18 +89,6 @@ class Scenario(Section):
                 "compare_modes: replays one FL trajectory per payout mode, which participation "
                 "feedback would change: set market.clients.opt_out=false or drop compare_modes"
             )
-        reward = self.market.reward
-        same = (reward.revenue.kind, reward.revenue.decay) == (
-            reward.emission.kind,
-            reward.emission.decay,
-        )
-        if self.compare_modes and reward.mode == "hybrid" and not same:
-            raise ValueError(
-                "compare_modes: a hybrid run's budget per round is revenue + emission, one "
-                "schedule only when market.reward.revenue and .emission share kind and decay "
-                f"(got {reward.revenue.kind}/{reward.revenue.decay} and "
-                f"{reward.emission.kind}/{reward.emission.decay})"
-            )
         if self.scores.source == "replay" and self.market.clients.opt_out:
             raise ValueError(
                 "scores.source: 'replay' cannot be combined with market.clients.opt_out=true: "

@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from simfl.config import load_scenario
-from simfl.errors import ScenarioError
 from simfl.runner import mode_overrides, run_scenario
 from tests.market.scenarios import synthetic
 
@@ -51,20 +50,30 @@ def test_a_hybrid_runs_budget_adds_its_emission_at_the_genesis_price() -> None:
     assert mode_overrides(config, "direct")["market.reward.revenue"]["amount"] == 1400.0
 
 
-def test_hybrid_with_two_schedule_kinds_cannot_be_compared_across_modes() -> None:
-    with pytest.raises(ScenarioError, match="compare_modes: a hybrid run's budget"):
-        load_scenario(
-            synthetic(
-                **{
-                    "compare_modes": ["direct"],
-                    "market.reward": {
-                        "mode": "hybrid",
-                        "revenue": {"kind": "accuracy", "amount": 1000},
-                        "emission": 1000,
-                    },
-                }
-            )
-        )
+def test_a_hybrid_run_on_two_schedules_is_compared_at_its_total_budget(tmp_path) -> None:
+    # revenue 1000·accuracy BASE and a constant 500 CST (at genesis price 2: 1000 BASE) a
+    # round: no one schedule, so the compared modes follow the revenue's, scaled so the
+    # run's total matches — and `--set market.reward.mode=hybrid` on such a scenario
+    # stays valid
+    hybrid = {
+        **BUYBACK,
+        "market.reward": {
+            "mode": "hybrid",
+            "revenue": {"kind": "accuracy", "amount": 1000},
+            "emission": 500,
+        },
+    }
+    run = run_scenario(synthetic(**hybrid), tmp_path)
+    model = pd.read_parquet(run / "model.parquet")
+    accuracy = model["accuracy"].iloc[1:].sum()
+    equal = (1000 * accuracy + 3 * 500 * 2) / 4
+    comparison = pd.read_parquet(run / "comparison.parquet")
+    assert comparison["equal_payout_base"].unique().tolist() == [pytest.approx(equal)]
+    assert comparison["market_equal_payout_base"].to_numpy() == pytest.approx(equal, rel=1e-9)
+    config = load_scenario(synthetic(**hybrid))
+    direct = mode_overrides(config, "direct", model)["market.reward.revenue"]
+    assert direct["kind"] == "accuracy"
+    assert direct["amount"] == pytest.approx(1000 * (1000 * accuracy + 3000) / (1000 * accuracy))
 
 
 def test_every_compared_market_is_on_the_runs_one_yardstick(tmp_path) -> None:
