@@ -109,7 +109,9 @@ def _band(ax: Any, frame: pd.DataFrame, parameter: str, metric: str, info: dict)
         ax.scatter(values, frame[metric], s=6, alpha=0.3, color="grey")
         bins = pd.qcut(values, 10, duplicates="drop")
         key = bins.map(lambda b: float(frame.loc[bins == b, parameter].median())).astype(float)
-    if numeric and _log_scale(values, (info.get("parameters") or {}).get(parameter)):
+    ranges = info.get("parameters")  # a list design's points carry no ranges
+    spec = ranges.get(parameter) if isinstance(ranges, dict) else None
+    if numeric and _log_scale(values, spec):
         from matplotlib.ticker import FuncFormatter
 
         ax.set_xscale("log")

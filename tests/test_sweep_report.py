@@ -243,3 +243,16 @@ def test_header_counts_read_as_words(tmp_path):
 )
 def test_value_labels_are_short_and_plain(value, parameter, label):
     assert value_label(value, parameter) == label
+
+
+def test_a_list_design_over_a_number_draws_its_band(tmp_path):
+    # a list design's parameters are points, not ranges: a numeric key must still draw
+    points = [{"market.pool.fee_bps": fee} for fee in (5, 30, 100)]
+    sweep = {"mode": "list", "parameters": points, "replications": 2}
+    folder, _ = sweep_folder(tmp_path, sweep, lambda p: p["market.pool.fee_bps"] / 100)
+    figure, _ = figure_of(folder)
+    ax = next(a for a in figure.axes if a.get_title().startswith("gini by fee_bps"))
+    # fee / 100, less half the noise of the two replications (-0.01, 0)
+    assert list(ax.lines[0].get_ydata()) == pytest.approx([0.045, 0.295, 0.995])
+    render_sweep_report(folder)
+    assert (folder / "sweep_dashboard.png").exists()
