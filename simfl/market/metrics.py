@@ -232,7 +232,9 @@ def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, floa
 
     Rewards, their Gini, rank correlations and behaviour shares use the liquidation mark
     (`reward_liquidation`); `*_spot` keys repeat the spot-marked ones for reference.
-    Investor and LP PnL are liquidation value now − liquidation value at genesis.
+    Investor and LP PnL, and the federation's gain (revenue included), are liquidation
+    value now − liquidation value at genesis; `client_reward_pct_budget` is the clients'
+    total reward as a % of the nominal budget.
     """
     model = tables["model"]
     rewards = client_rewards(tables, manifest)
@@ -251,11 +253,12 @@ def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, floa
 
     last = model.iloc[-1]
     n = len(rewards)
+    equal = float(rewards["equal_payout_base"].iloc[0]) if n else math.nan
     joint, outside_spot = joint_liquidation(tables, manifest)
     metrics: dict[str, float | str] = {
         "rounds": float(model["round"].max()),
         "final_accuracy": float(last["accuracy"]),
-        "equal_payout_base": float(rewards["equal_payout_base"].iloc[0]) if n else math.nan,
+        "equal_payout_base": equal,
         "gini": gini(reward),
         "gini_spot": gini(rewards["reward_spot"]),
         "ground_truth": truth_name,
@@ -279,6 +282,10 @@ def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, floa
         "joint_liquidation_base": joint,
         "outside_tokens_spot_base": outside_spot,
         "joint_liquidation_pct_spot": 100.0 * joint / outside_spot if outside_spot else math.nan,
+        # how much of the nominal budget reached the clients, liquidation mark
+        "client_reward_pct_budget": 100.0 * float(reward.sum()) / (equal * n)
+        if n and equal > 0
+        else math.nan,
     }
     agents = tables["agents"]
     first = agents[agents["step"] == agents["step"].min()].set_index("agent_id")
@@ -295,4 +302,7 @@ def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, floa
     metrics["lp_impermanent_loss"] = float(lps["impermanent_loss"].sum())
     metrics["lp_net"] = metrics["lp_fees"] + metrics["lp_impermanent_loss"]
     metrics["lp_pnl"] = float(lps["gain_liquidation"].sum())
+    federation = final[final["kind"] == "federation"]
+    if len(federation):  # its gain, revenue included (the revenue came from outside)
+        metrics["federation_gain"] = float(federation["gain_liquidation"].sum())
     return metrics

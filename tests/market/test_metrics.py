@@ -171,6 +171,8 @@ def test_headline_uses_the_liquidation_mark() -> None:
     # mean 150 → 2760 / (2·16·150) = 0.575
     assert metrics["gini"] == pytest.approx(0.575)
     assert metrics["investor_pnl_noise"] == pytest.approx(-30.0)
+    # 600 BASE of rewards reached the clients out of an 800 BASE budget
+    assert metrics["client_reward_pct_budget"] == pytest.approx(75.0)
 
 
 def fee_out(amount_in: int, reserve_in: int, reserve_out: int) -> int:
