@@ -454,6 +454,26 @@ def test_without_comparison_the_runs_own_rewards_are_shown(copy):
     assert (copy / "dashboard.png").is_file()
 
 
+def test_tick_labels_are_plain_numbers_without_offsets():
+    from matplotlib.figure import Figure
+
+    from simfl.report.panels import plain_ticks
+
+    figure = Figure()
+    ax = figure.add_subplot()
+    ax.plot([0, 1, 2], [2_000_000.0, 2_000_000.5, 2_000_001.0])
+    other = figure.add_subplot()
+    other.plot([0, 1], [0.0, 0.00003])
+    for axes in (ax, other):
+        plain_ticks(axes)
+    figure.draw_without_rendering()
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert "2,000,000.0" in ticks and "2,000,001.0" in ticks
+    assert ax.yaxis.get_offset_text().get_text() == ""  # no "+2e6" above the axis
+    small = [t.get_text() for t in other.get_yticklabels()]
+    assert "0.000030" in small and not any("e" in t for t in small)
+
+
 # ---------------------------------------------------------------- numbers
 
 

@@ -162,9 +162,11 @@ def dashboard_figure(
     for ax in fig.axes:
         if ax.get_xlabel() == "round":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        panels.plain_ticks(ax)
     fig.suptitle(headline(run), fontsize=13)
     for draw, cell in last:
-        draw(fig.add_subplot(cell), run)
+        draw(ax := fig.add_subplot(cell), run)
+        panels.plain_ticks(ax)
     return fig
 
 

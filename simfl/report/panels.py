@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import ScalarFormatter
 
 from simfl.report import view
 from simfl.report.view import FREE_RIDER, HONEST, MALICIOUS, Clients
@@ -70,6 +71,30 @@ class RunView:
     def tag(self, i: int) -> str:
         cls = self.clients.classes[i]
         return "" if cls == HONEST else self.clients.behaviours[i].replace("_", " ")
+
+
+class PlainFormatter(ScalarFormatter):
+    """Tick labels as plain numbers with thousands separators: 2,000,000 and 0.00003,
+    never an offset or a `1e6` above the axis."""
+
+    def __init__(self) -> None:
+        super().__init__(useOffset=False)
+        self.set_scientific(False)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        text = super().__call__(x, pos)
+        sign = text[0] if text[:1] in ("-", "\u2212") else ""
+        head, dot, tail = text[len(sign) :].partition(".")
+        if head.isdigit():
+            head = f"{int(head):,}"
+        return sign + head + dot + tail
+
+
+def plain_ticks(ax) -> None:
+    """Give every numeric linear axis of `ax` plain tick labels (see `PlainFormatter`)."""
+    for axis in (ax.xaxis, ax.yaxis):
+        if type(axis.get_major_formatter()) is ScalarFormatter:
+            axis.set_major_formatter(PlainFormatter())
 
 
 def legend_outside(ax, **kwargs) -> None:
@@ -184,7 +209,7 @@ def share_panel(ax, run: RunView) -> None:
     reward = own["reward_liquidation"].clip(lower=0.0)
     reward_share = 100 * reward / reward.sum() if reward.sum() > 0 else reward * 0
     contribution = 100 * own["contribution_share"]
-    top = max(float(contribution.max()), float(reward_share.max()), 1.0) * 1.12
+    top = max(float(contribution.max()), float(reward_share.max()), 1e-6) * 1.12
     ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="y = x (fair)")
     for cls in view.BEHAVIOUR_CLASSES:
         members = [i for i in own.index if run.clients.classes[int(i)] == cls]
