@@ -94,19 +94,22 @@ def noise_orders(
 ) -> list[Order]:
     """A noise trader: a random token and a fair coin for the side, and the same value
     either way — `trade_fraction` of its budget, cut to what it could do on *both* sides
-    (BASE on hand, the spot value it holds of that token, its room under `max_position`).
+    (half its BASE on hand, half the spot value it holds of that token, its room under
+    `max_position`).
 
     So in any state a buy and a sell are equally likely and equally large (at spot,
     they move the log price by equal and opposite amounts): no information and no drift,
-    and it pays the fee both ways. A trader that holds none of the drawn token, or no
-    BASE, does not trade this turn (it can do neither side).
+    and it pays the fee both ways. The halves keep it trading: a sell never empties a
+    holding, nor a buy its BASE (capped at the whole holding, its first sell of a small
+    genesis holding emptied it for good). A trader that holds none of the drawn token,
+    or no BASE, does not trade this turn (it can do neither side).
     """
     n = len(view.prices)
     token = int(rng.integers(n))
     buying = rng.random() < 0.5
     held_value = position.tokens[token] * view.prices[token]
     room = max_position * position.budget - held_value
-    value = min(trade_fraction * position.budget, position.base, held_value, room)
+    value = min(trade_fraction * position.budget, position.base / 2, held_value / 2, room)
     if value <= 1e-9 * position.budget or held_value <= 0:
         return []
     if buying:

@@ -88,10 +88,10 @@ def test_noise_trader_buys_and_sells_the_same_value_half_the_time_each() -> None
     buys = [o for o in orders if o.side == "buy"]
     sells = [o for o in orders if o.side == "sell"]
     assert abs(len(buys) - len(sells)) < 200  # a fair coin over 3,000 draws (sd 55)
-    # value per trade, whichever side: min(10% of 100, 60 on hand, value held, room)
-    # token 0: 10 (sell 10 of 40 = 0.25); token 1: 8 held → 8 (sell all 8);
-    # token 2: 60 held, room 100 − 60 = 40 → 10 (sell 10 of 60 = 1/6)
-    value = {0: 10.0, 1: 8.0, 2: 10.0}
+    # value per trade, whichever side: min(10% of 100, half of 60 on hand, half the
+    # value held, room): token 0: 10 (sell 10 of 40 = 0.25); token 1: 8 held → 4 (sell
+    # half, never all); token 2: 60 held, room 100 − 60 = 40 → 10 (sell 10 of 60 = 1/6)
+    value = {0: 10.0, 1: 4.0, 2: 10.0}
     held = {0: 40.0, 1: 8.0, 2: 60.0}
     for order in orders:
         if order.side == "buy":
