@@ -16,8 +16,8 @@ Why the trade size matters: a noise trader's buy and sell of equal value move th
 price by equal and opposite amounts, so the log price is a martingale (no drift). But
 with no outside price to pull it back, the noise traders as a group are the counterparty
 of the pools' impermanent loss (they bought on the way up, sold on the way down), which
-grows with the square of the trade size, while the fees they pay grow linearly: their
-expected PnL is negative only while trades are small next to `fee × depth`.
+grows with the square of the trade size, while the fees they pay grow linearly: the
+larger their trades next to `fee × depth`, the thinner their expected loss.
 
 Run: .venv/bin/python benchmarks/bench_drift.py [seeds] [rounds]
 """
