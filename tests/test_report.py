@@ -474,6 +474,17 @@ def test_tick_labels_are_plain_numbers_without_offsets():
     assert "0.000030" in small and not any("e" in t for t in small)
 
 
+def test_horizontal_bar_values_leave_room_between_tick_labels(run_dir):
+    figure = figure_of(run_dir)
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    for ax in figure.axes:
+        if "round" in ax.get_xlabel():
+            continue
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        assert not any(a.overlaps(b) for a, b in itertools.pairwise(boxes)), ax.get_title()
+
+
 # ---------------------------------------------------------------- numbers
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.ticker import AutoLocator, MaxNLocator, ScalarFormatter
 
 from simfl.report import view
 from simfl.report.view import FREE_RIDER, HONEST, MALICIOUS, Clients
@@ -95,6 +95,8 @@ def plain_ticks(ax) -> None:
     for axis in (ax.xaxis, ax.yaxis):
         if type(axis.get_major_formatter()) is ScalarFormatter:
             axis.set_major_formatter(PlainFormatter())
+    if type(ax.xaxis.get_major_locator()) is AutoLocator:  # wide labels: fewer x ticks
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
 
 
 def legend_outside(ax, **kwargs) -> None:
