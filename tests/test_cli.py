@@ -429,6 +429,22 @@ def test_sigterm_mid_run_cleans_up_like_sigint_and_exits_143(tmp_path):
     assert list(out.iterdir()) == []
 
 
+def test_sigterm_during_a_sweep_is_handled_like_ctrl_c(monkeypatch, capsys):
+    def terminated(path, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises at the next bytecode
+        time.sleep(5)
+        raise AssertionError("SIGTERM did not interrupt the sweep")
+
+    fake = types.ModuleType("simfl.sweep.run")
+    fake.run_sweep = terminated
+    monkeypatch.setitem(sys.modules, "simfl.sweep.run", fake)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["sweep", "s.yaml", "--out", "o"]) == 143
+    err = capsys.readouterr().err
+    assert "simfl sweep s.yaml --out o --resume" in err and err.rstrip().endswith("terminated")
+    assert signal.getsignal(signal.SIGTERM) is before  # main puts the old handler back
+
+
 def test_progress_reports_setup_apart_from_rounds_and_each_later_phase(tmp_path):
     done = subprocess.run(
         [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--out", str(tmp_path)],
