@@ -36,6 +36,28 @@ def test_modes_get_the_runs_budget_split_by_their_base_share() -> None:
     assert mode_overrides(config, "direct")["market.reward.revenue"]["amount"] == 1500.0
 
 
+def test_a_mint_runs_budget_is_its_emission_at_the_genesis_price() -> None:
+    config = load_scenario(
+        synthetic(
+            **{
+                "compare_modes": ["buyback"],
+                "market.pool": {"seed_base": 10000, "seed_tokens": 5000},
+                "market.reward": {
+                    "mode": "mint",
+                    "revenue": 999,  # unused in mint mode: it earns nothing
+                    "emission": {"kind": "decaying", "amount": 300, "decay": 0.8},
+                },
+            }
+        )
+    )
+    # 300 CST · 2 = 600 BASE a round, decaying by 0.8 like the emission
+    assert mode_overrides(config, "buyback")["market.reward.revenue"] == {
+        "kind": "decaying",
+        "amount": 600.0,
+        "decay": 0.8,
+    }
+
+
 def test_a_hybrid_runs_budget_adds_its_emission_at_the_genesis_price() -> None:
     config = load_scenario(
         synthetic(
