@@ -323,15 +323,16 @@ def dispatch(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             raise
-        sweep_report_command(Path(args.sweep), Path(args.out))
+        sweep_report_command(Path(args.sweep), Path(args.out), quiet=args.quiet)
         return status
     elif args.command == "bench":
         return bench_command(args.name)
     return EXIT_OK
 
 
-def sweep_report_command(sweep_file: Path, out: Path) -> None:
-    """After a sweep: draw its dashboard and say where everything is."""
+def sweep_report_command(sweep_file: Path, out: Path, quiet: bool = False) -> None:
+    """After a sweep: draw its dashboard (announced on stderr, it takes seconds) and say
+    where everything is."""
     from simfl.sweep.designs import load_sweep
     from simfl.sweep_report import render_sweep_report
 
@@ -341,6 +342,8 @@ def sweep_report_command(sweep_file: Path, out: Path) -> None:
         return  # nothing ran; the sweep already said why
     if not (folder / "summary.parquet").is_file():
         return
+    if not quiet:
+        print(f"{folder.name}: sweep dashboard and report …", file=sys.stderr, flush=True)
     render_sweep_report(folder)
     print(f"results: {folder}")
     print(f"summary: {folder / 'summary.parquet'}")
