@@ -223,7 +223,7 @@ def _sobol_panel(ax: Any, indices: pd.DataFrame, metric: str, trusted: bool) -> 
     ax.set_ylabel("Sobol index (95 % interval)" if trusted else "Sobol index (unreliable)")
     ax.set_title(f"Sobol indices of {metric}", fontsize=9)
     if not trusted:
-        ax.text(0.5, 0.5, "intervals too wide:\nnot meaningful", transform=ax.transAxes,
+        ax.text(0.5, 0.5, "not meaningful:\nsee the warning above", transform=ax.transAxes,
                 ha="center", va="center", color="#b5472f", fontsize=11)  # fmt: skip
     ax.legend(fontsize=7)
 

@@ -134,6 +134,17 @@ METRICS: dict[str, Metric] = {
     ),
     "lp_net": Metric(LPS, "BASE", "Fees + impermanent loss, all LPs together."),
     "lp_pnl": Metric(LPS, "BASE", "All LPs' gain: liquidation value at the end − at genesis."),
+    "client_reward_pct_budget": Metric(
+        FAIRNESS,
+        "% of the budget",
+        "All clients' rewards together (liquidation mark) as % of the nominal reward budget: "
+        "how much of what the mechanism spent reached the clients.",
+    ),
+    "federation_gain": Metric(
+        FEDERATION,
+        "BASE",
+        "The federation's gain, revenue included: liquidation value at the end − at genesis.",
+    ),
     "treasury_base": Metric(FEDERATION, "BASE", "BASE held by the federation at the end."),
     "revenue_total": Metric(
         FEDERATION, "BASE", "Revenue the federation earned over the run (spent on rewards)."

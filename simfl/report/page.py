@@ -73,7 +73,8 @@ def key_numbers(manifest: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
     """The metrics shown first: the yardstick, fairness, then what applies to this run."""
     behaviours = [str(c.get("behaviour") or "honest") for c in manifest.get("clients", [])]
     source = manifest.get("scenario", {}).get("scores", {}).get("source", "fl")
-    keys = ["equal_payout_base", "gini", "spearman", "honest_pct_equal_min"]
+    keys = ["equal_payout_base", "client_reward_pct_budget", "gini", "spearman"]
+    keys.append("honest_pct_equal_min")
     if any(b.startswith("free_rider") for b in behaviours):
         keys.append("free_rider_reward_share")
     if any(b != "honest" and not b.startswith("free_rider") for b in behaviours):
