@@ -41,12 +41,14 @@ from simfl.report.labels import (
     value_label,
 )
 from simfl.report.page import fmt, metric_text
+from simfl.report.panels import plain_ticks
 
 ID_COLUMNS = {"run_id", "point", "replication", "seed", "fl_seed", "status", "error",
               "trajectory_reused", "run_seconds", "metrics_error"}  # fmt: skip
 PRIORITY = ("gini", "spearman", "free_rider_reward_share", "malicious_reward_share",
-            "honest_pct_equal_min", "final_accuracy", "investor_pnl_mean", "lp_net",
-            "slippage_paid", "joint_liquidation_pct_spot", "total_volume_base")  # fmt: skip
+            "honest_pct_equal_min", "client_reward_pct_budget", "final_accuracy",
+            "investor_pnl_mean", "lp_net", "slippage_paid", "joint_liquidation_pct_spot",
+            "total_volume_base")  # fmt: skip
 MAX_METRICS = 6  # metrics drawn on the dashboard: those that vary, headline ones first
 MAX_LEVELS = 12  # more distinct values than this (random / sobol): bin into deciles
 ABSOLUTE_DUST = 1e-12  # spread below which any metric (BASE, shares) is float noise
@@ -286,6 +288,8 @@ def sweep_figure(summary: pd.DataFrame, info: dict[str, Any]) -> tuple[Any, str 
         draw[kind](ax, *args)
     for ax in list(axes.flat)[len(panels) :]:
         ax.remove()
+    for ax in fig.axes:
+        plain_ticks(ax)
     if not panels:
         fig.text(0.5, 0.5, "nothing to plot: no varied parameter, no varying metric or no "
                  "complete run", ha="center", va="center")  # fmt: skip
