@@ -66,26 +66,33 @@ def test_learning_rate_ceiling_depends_on_the_optimizer():
 
 
 def test_validation_size_must_leave_training_samples():
-    assert problems({"fl": {"clients": 5, "validation_size": 1792}}) == []  # 5 left, one each
-    assert problems({"fl": {"clients": 5, "validation_size": 1793}}) == [
-        "fl.clients: got 5; the digits training pool holds 4 samples (after the validation "
-        "split and max_train_samples), at least one per client"
+    # digits: 1,797 samples; the default test split holds 360 more beside validation
+    assert problems({"fl": {"clients": 5, "validation_size": 1432}}) == []  # 5 left, one each
+    assert problems({"fl": {"clients": 5, "validation_size": 1433}}) == [
+        "fl.validation_size: got 1433 (with fl.test_size 360); the digits set has 1,797 "
+        "samples, so validation and test together at most 1,792 (leaving one per client "
+        "for training)"
+    ]
+    assert problems({"fl": {"clients": 5, "validation_size": 1000, "test_size": 793}}) == [
+        "fl.validation_size: got 1000 (with fl.test_size 793); the digits set has 1,797 "
+        "samples, so validation and test together at most 1,792 (leaving one per client "
+        "for training)"
     ]
 
 
 def test_partition_feasibility_uses_the_training_pool():
-    pool = 1797 - 360  # digits minus the default validation split
-    data = {"fl": {"clients": 10, "partition": {"kind": "dirichlet", "min_partition_size": 143}}}
+    pool = 1797 - 360 - 360  # digits minus the default validation and test splits
+    data = {"fl": {"clients": 10, "partition": {"kind": "dirichlet", "min_partition_size": 107}}}
     assert problems(data) == []
-    data["fl"]["partition"]["min_partition_size"] = 144  # 10 × 144 = 1,440 > 1,437
+    data["fl"]["partition"]["min_partition_size"] = 108  # 10 × 108 = 1,080 > 1,077
     assert problems(data) == [
-        f"fl.partition.min_partition_size: got 144; 10 clients × that exceeds the {pool:,} "
+        f"fl.partition.min_partition_size: got 108; 10 clients × that exceeds the {pool:,} "
         f"training samples, so at most {pool // 10}"
     ]
-    sizes = {"kind": "inner_dirichlet", "partition_sizes": [1000, 436]}
+    sizes = {"kind": "inner_dirichlet", "partition_sizes": [700, 376]}
     assert problems({"fl": {"clients": 2, "partition": sizes}}) == [
-        "fl.partition.partition_sizes: got 2 sizes summing to 1,436; give 2 positive sizes "
-        "summing to the 1,437 training samples, or leave it unset"
+        "fl.partition.partition_sizes: got 2 sizes summing to 1,076; give 2 positive sizes "
+        "summing to the 1,077 training samples, or leave it unset"
     ]
 
 
@@ -117,8 +124,8 @@ def test_mnist_sample_count_comes_from_the_idx_header(tmp_path):
     data = {"fl": {"dataset": "mnist", "data_dir": str(tmp_path / "mnist"), "model": "mlp",
                    "validation_size": 500}}  # fmt: skip
     assert problems(data) == [
-        "fl.validation_size: got 500; the mnist set has 500 samples, so at most 490 (leaving "
-        "one per client for training)"
+        "fl.validation_size: got 500 (with fl.test_size 360); the mnist set has 500 samples, "
+        "so validation and test together at most 490 (leaving one per client for training)"
     ]
 
 

@@ -79,8 +79,9 @@ CORPUS = {
     "MNIST's files\n",
     "classes_per_client_above_classes.yaml": "error: fl.partition.num_classes_per_partition: "
     "got 50; the digits set has 10 classes, so at most 10\n",
-    "validation_size_above_dataset.yaml": "error: fl.validation_size: got 100000; the digits "
-    "set has 1,797 samples, so at most 1,787 (leaving one per client for training)\n",
+    "validation_size_above_dataset.yaml": "error: fl.validation_size: got 100000 (with "
+    "fl.test_size 360); the digits set has 1,797 samples, so validation and test together at "
+    "most 1,787 (leaving one per client for training)\n",
     # ------------------------------------------------------------------ replayed runs
     "replay_dir_missing.yaml": "error: scores.replay_dir: got 'no-such-run', which does not "
     "exist; give an earlier run's results/<run-id>/ folder\n",

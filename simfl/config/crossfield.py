@@ -139,7 +139,7 @@ def data_shape(scenario: Scenario) -> tuple[DataShape | None, list[str]]:
         return DataShape(*DIGITS), []
     if fl.dataset == "synthetic":
         syn = fl.synthetic
-        return DataShape(syn.samples + fl.validation_size, syn.classes), []
+        return DataShape(syn.samples + fl.validation_size + fl.test_size, syn.classes), []
     if fl.dataset == "fashion-mnist":
         from simfl.fl.datasets import FASHION_MNIST_DIR
 
@@ -191,19 +191,21 @@ def _data_problems(scenario: Scenario) -> list[str]:
     if shape is None:
         return problems
     name = fl.dataset
-    if not 0 < fl.validation_size < shape.samples:
+    held_out = fl.validation_size + fl.test_size
+    if held_out + fl.clients > shape.samples:
+        room = shape.samples - fl.clients
         return [
-            f"fl.validation_size: got {fl.validation_size}; the {name} set has "
-            f"{shape.samples:,} samples, so at most {shape.samples - fl.clients:,} "
-            f"(leaving one per client for training)"
+            f"fl.validation_size: got {fl.validation_size} (with fl.test_size "
+            f"{fl.test_size}); the {name} set has {shape.samples:,} samples, so validation "
+            f"and test together at most {room:,} (leaving one per client for training)"
         ]
-    pool = shape.samples - fl.validation_size
+    pool = shape.samples - held_out
     if fl.max_train_samples is not None:
         pool = min(pool, fl.max_train_samples)
     if fl.clients > pool:
         return [
             f"fl.clients: got {fl.clients}; the {name} training pool holds {pool:,} samples "
-            "(after the validation split and max_train_samples), at least one per client"
+            "(after the validation and test splits and max_train_samples), at least one per client"
         ]
     part = fl.partition
     if part.kind == "pathological" and part.num_classes_per_partition > shape.classes:
