@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
 from simfl.config.base import NonNegInt, PositiveInt, Probability, Section
 from simfl.fl import settings as fls
+from simfl.fl.methods import Param, method_params, method_problems
 from simfl.fl.rules import RULES, resolved
 
 # Defaults live once, in the engine's dataclasses (`simfl.fl.settings`); the schema reads
@@ -187,8 +188,8 @@ class Behaviour(Section):
     )
 
 
-class Contribution(Section):
-    """Contribution scores computed each round; `pay_by` drives the payouts."""
+class _ContributionCore(Section):
+    """Which scores are computed and how (the methods' own parameters follow)."""
 
     methods: tuple[fls.ContributionMethod, ...] = Field(
         _FL.contribution.methods,
@@ -206,40 +207,29 @@ class Contribution(Section):
         _FL.contribution.mode,
         description="MR: per-round scores; OR: one-round reconstruction from accumulated updates",
     )
-    permutations: PositiveInt = Field(
-        _FL.contribution.permutations, description="mc_shapley, tmc_shapley: permutations per round"
-    )
-    antithetic: bool = Field(
-        _FL.contribution.antithetic, description="mc_shapley: antithetic permutation pairs"
-    )
-    truncation_tolerance: Annotated[float, Field(ge=0.0)] = Field(
-        _FL.contribution.truncation_tolerance,
-        description="tmc, gtg: within-round truncation (utility units)",
-    )
-    between_round_tolerance: Annotated[float, Field(ge=0.0)] = Field(
-        _FL.contribution.between_round_tolerance,
-        description="gtg: a round whose gain (absolute) is below this scores 0",
-    )
-    gtg_min_permutations: PositiveInt = Field(
-        _FL.contribution.gtg_min_permutations,
-        description="gtg: at least max(this, clients) permutations per round",
-    )
-    gtg_max_permutations: PositiveInt | None = Field(
-        _FL.contribution.gtg_max_permutations,
-        description="gtg: permutation cap per round; null = min(2^n, 0.8 x 2^n)",
-    )
-    gtg_convergence: Annotated[float, Field(gt=0.0)] = Field(
-        _FL.contribution.gtg_convergence,
-        description="gtg: stop when the last 10 running estimates are within this",
-    )
-    kernel_coalitions: Annotated[int, Field(ge=4)] = Field(
-        _FL.contribution.kernel_coalitions,
-        description="kernelshap: coalition evaluations per round (capped at 2^n)",
-    )
-    cgsv_alpha: Probability = Field(
-        _FL.contribution.cgsv_alpha,
-        description="cgsv: EMA weight on past reputation (Xu et al. 2021)",
-    )
+
+
+def _method_field(param: Param, readers: tuple[str, ...]) -> tuple[Any, Any]:
+    """A registry-declared parameter as a pydantic field: its type with its bounds (and
+    `| None` if nullable), its default, and `readers: doc` as the description."""
+    bounds = param.bounds()
+    annotation: Any = Annotated[param.type, Field(**bounds)] if bounds else param.type
+    if param.nullable:
+        annotation = annotation | None
+    return annotation, Field(param.default, description=f"{', '.join(readers)}: {param.doc}")
+
+
+# every parameter a method declares in `simfl.fl.methods` is a key here, after the core
+# ones: a method's new parameter needs no edit in this file
+_ContributionParams = create_model(
+    "_ContributionParams",
+    __base__=_ContributionCore,
+    **{name: _method_field(p, readers) for name, (p, readers) in method_params().items()},
+)
+
+
+class Contribution(_ContributionParams):  # type: ignore[misc, valid-type]
+    """Contribution scores computed each round; `pay_by` drives the payouts."""
 
     @field_validator("methods")
     @classmethod
@@ -332,11 +322,10 @@ class FL(Section):
             )
         if self.model == "cnn" and self.dataset == "synthetic":
             raise ValueError("model: 'cnn' needs an image dataset; use mlp or logreg for synthetic")
-        if "exact_shapley" in self.contribution.methods and self.clients > fls.EXACT_MAX_PLAYERS:
-            raise ValueError(
-                f"clients: exact_shapley needs clients <= {fls.EXACT_MAX_PLAYERS} "
-                f"(got {self.clients}); use gtg_shapley or tmc_shapley"
-            )
+        # each method's own `check` (simfl.fl.methods): what the engine would refuse
+        problems = method_problems(self.contribution, self.contribution.methods, self.clients)
+        if problems:
+            raise ValueError(problems[0])
         return self
 
     def to_settings(self) -> fls.FLSettings:

@@ -17,6 +17,7 @@ _EXPORTS = {
     "RoundResult": "simfl.fl.results",
     "exact_shapley": "simfl.fl.shapley",
     "gtg_shapley": "simfl.fl.shapley",
+    "kernel_shapley": "simfl.fl.kernelshap",
     "monte_carlo_shapley": "simfl.fl.shapley",
     "truncated_monte_carlo_shapley": "simfl.fl.shapley",
 }

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simfl.errors import ContributionError
-from simfl.fl.methods import METHODS, RoundInput
-from simfl.fl.settings import EXACT_MAX_PLAYERS, ContributionSettings
+from simfl.fl.methods import METHODS, RoundInput, method_problems
+from simfl.fl.settings import ContributionSettings
 from simfl.fl.streams import substream
 
 if TYPE_CHECKING:
@@ -36,27 +36,17 @@ GAME_METHODS = tuple(name for name, m in METHODS.items() if m.uses_game)
 
 
 def check_methods(settings: ContributionSettings, n_clients: int) -> None:
-    """Raise ContributionError for an unknown method, exact Shapley above
-    EXACT_MAX_PLAYERS clients, a KernelSHAP budget too small for the clients, or a
-    `pay_by` that is not computed."""
+    """Raise ContributionError for an unknown method, a method whose registry `check`
+    refuses these settings for `n_clients` (exact Shapley above EXACT_MAX_PLAYERS
+    clients, a KernelSHAP budget below clients + 2), or a `pay_by` that is not computed."""
     unknown = [m for m in settings.methods if m not in METHODS]
     if unknown:
         raise ContributionError(
             f"unknown contribution method(s) {unknown}; expected one of {list(METHODS)}"
         )
-    if "exact_shapley" in settings.methods and n_clients > EXACT_MAX_PLAYERS:
-        raise ContributionError(
-            f"exact_shapley with {n_clients} clients needs 2^{n_clients} coalition models "
-            f"per round; it is refused above {EXACT_MAX_PLAYERS} clients: use gtg_shapley, "
-            "kernelshap or tmc_shapley"
-        )
-    if "kernelshap" in settings.methods and settings.kernel_coalitions < min(
-        n_clients + 2, 2**n_clients
-    ):
-        raise ContributionError(
-            f"kernelshap: kernel_coalitions={settings.kernel_coalitions} is below "
-            f"clients + 2 = {n_clients + 2}, the fewest that determine {n_clients} values"
-        )
+    problems = method_problems(settings, settings.methods, n_clients)
+    if problems:
+        raise ContributionError("; ".join(problems))
     if settings.methods and settings.pay_by not in settings.methods:
         raise ContributionError(
             f"pay_by={settings.pay_by!r} is not among methods {list(settings.methods)}"

@@ -1,10 +1,14 @@
-"""The contribution-method registry: name -> what the method reads, what it costs, and a
-factory for its per-run scorer.
+"""The contribution-method registry: name -> what the method reads, what it costs, its
+parameters, and a factory for its per-run scorer.
 
 Torch-free (numpy only), so `simfl.fl.settings` and `simfl.config` can take the allowed
 names from `METHODS`' keys. Adding a method = its estimator (a module, or a function in
-`shapley.py`) + one `Method` entry here. A method's parameters are `ContributionSettings`
-fields; `params` names the ones it reads (the schema documents them per method).
+`shapley.py`) + one `Method` entry here. A method declares its parameters as `Param`s
+(name, type, default, bounds, meaning): they become fields of
+`simfl.fl.settings.ContributionSettings` and scenario keys under `fl.contribution.`, so
+a parameter's default and bounds are written once, here. A method that must refuse some
+settings (a budget too small for the federation) says so in its `check` hook, which both
+`simfl validate` and the engine run.
 
 A scorer is called once per round with a `RoundInput` and the method's own generator, and
 returns its values for `RoundInput.players` and the coalition evaluations it spent.
@@ -49,14 +53,49 @@ class Scorer(Protocol):
 
 
 @dataclass(frozen=True)
+class Param:
+    """One parameter a method reads: a field of `ContributionSettings` and the scenario
+    key `fl.contribution.<name>`.
+
+    Attributes:
+        name: the key (methods may share one, e.g. `permutations`; shared = identical).
+        type: `int`, `float` or `bool`.
+        default: the engine's and the schema's default.
+        doc: one line for the scenario reference (the methods that read it are prefixed).
+        ge, gt, le, lt: bounds the schema enforces (None = unbounded).
+        nullable: `null` is allowed too (its meaning belongs in `doc`).
+    """
+
+    name: str
+    type: type
+    default: Any
+    doc: str
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    nullable: bool = False
+
+    def bounds(self) -> dict[str, float]:
+        """The bounds that are set, by name (`{"ge": 1}`)."""
+        named = {"ge": self.ge, "gt": self.gt, "le": self.le, "lt": self.lt}
+        return {k: v for k, v in named.items() if v is not None}
+
+
+# (settings, n_clients) -> (key under `fl.` to blame, what is wrong), or None if fine
+Check = Callable[[Any, int], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True)
 class Method:
     """One registry entry."""
 
     name: str
     uses_game: bool  # needs the round's coalition game v(S)
-    params: tuple[str, ...]  # ContributionSettings fields it reads
+    params: tuple[Param, ...]  # what it reads of ContributionSettings
     make: Callable[[Any, int], Scorer]  # (settings, n_clients) -> per-run scorer
     cost: str  # coalition evaluations per round
+    check: Check | None = None  # refuses settings it cannot run with
 
 
 def _game(estimate: Callable[[BatchGame, np.random.Generator, Any], np.ndarray]):
@@ -97,30 +136,84 @@ def _gtg(game: BatchGame, rng: np.random.Generator, s: Any) -> np.ndarray:
     )  # fmt: skip
 
 
+EXACT_MAX_PLAYERS = 14  # exact Shapley's limit: 2^14 = 16,384 coalition models per round
+
+
+def _exact_players(s: Any, n_clients: int) -> tuple[str, str] | None:
+    if n_clients <= EXACT_MAX_PLAYERS:
+        return None
+    return "clients", (
+        f"exact_shapley needs clients <= {EXACT_MAX_PLAYERS} (got {n_clients}): it builds "
+        f"2^{n_clients} coalition models per round; use gtg_shapley, kernelshap or tmc_shapley"
+    )
+
+
+def _kernel_budget(s: Any, n_clients: int) -> tuple[str, str] | None:
+    fewest = min(n_clients + 2, 2**n_clients)
+    if s.kernel_coalitions >= fewest:
+        return None
+    return "contribution.kernel_coalitions", (
+        f"got {s.kernel_coalitions}, below clients + 2 = {fewest}, the fewest coalitions "
+        f"that determine {n_clients} kernelshap values; give at least {fewest}"
+    )
+
+
+# a method's parameters: name, type, default, meaning, bounds (shared ones declared once)
+PERMUTATIONS = Param("permutations", int, 50, "permutations per round", ge=1)
+ANTITHETIC = Param("antithetic", bool, False, "antithetic permutation pairs")
+TRUNCATION = Param(
+    "truncation_tolerance", float, 0.001, "within-round truncation (utility units)", ge=0.0
+)
 GTG_PARAMS = (
-    "truncation_tolerance",
-    "between_round_tolerance",
-    "gtg_min_permutations",
-    "gtg_max_permutations",
-    "gtg_convergence",
+    TRUNCATION,
+    Param(
+        "between_round_tolerance", float, 0.001,
+        "a round whose gain (absolute) is below this scores 0", ge=0.0,
+    ),
+    Param(
+        "gtg_min_permutations", int, 30,
+        "at least max(this, clients) permutations per round (Liu et al.)", ge=1,
+    ),
+    Param(
+        "gtg_max_permutations", int, None,
+        "permutation cap per round; null = min(2^n, 0.8 x 2^n)", ge=1, nullable=True,
+    ),
+    Param(
+        "gtg_convergence", float, 0.05,
+        "stop when the last 10 running estimates are within this (relative)", gt=0.0,
+    ),
+)  # fmt: skip
+KERNEL_COALITIONS = Param(
+    "kernel_coalitions", int, 256,
+    "coalition evaluations per round (capped at 2^n; at least clients + 2)", ge=4,
+)  # fmt: skip
+CGSV_ALPHA = Param(
+    "cgsv_alpha", float, 0.95, "EMA weight on past reputation (Xu et al. 2021)", ge=0.0, le=1.0
 )
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
         Method("size", False, (), _size, "0"),
         Method("loo", True, (), _game(lambda g, r, s: loo_from_game(g)), "n + 1"),
-        Method("exact_shapley", True, (), _game(lambda g, r, s: exact_from_game(g)), "2^n"),
+        Method(
+            "exact_shapley",
+            True,
+            (),
+            _game(lambda g, r, s: exact_from_game(g)),
+            "2^n",
+            check=_exact_players,
+        ),
         Method(
             "mc_shapley",
             True,
-            ("permutations", "antithetic"),
+            (PERMUTATIONS, ANTITHETIC),
             _game(lambda g, r, s: mc_from_game(g, s.permutations, r, s.antithetic)),
             "<= permutations x n + 1",
         ),
         Method(
             "tmc_shapley",
             True,
-            ("permutations", "truncation_tolerance"),
+            (PERMUTATIONS, TRUNCATION),
             _game(lambda g, r, s: tmc_from_game(g, s.permutations, r, s.truncation_tolerance)),
             "<= permutations x n + 2",
         ),
@@ -134,11 +227,50 @@ METHODS: dict[str, Method] = {
         Method(
             "kernelshap",
             True,
-            ("kernel_coalitions",),
+            (KERNEL_COALITIONS,),
             _game(lambda g, r, s: kernel_from_game(g, s.kernel_coalitions, r)),
             "kernel_coalitions (capped at 2^n)",
+            check=_kernel_budget,
         ),
-        Method("cgsv", False, ("cgsv_alpha",), _cgsv, "0"),
+        Method(
+            "cgsv",
+            False,
+            (CGSV_ALPHA,),
+            _cgsv,
+            "0",
+        ),
     )
 }
 METHOD_NAMES: tuple[str, ...] = tuple(METHODS)
+
+
+def method_params() -> dict[str, tuple[Param, tuple[str, ...]]]:
+    """Every declared parameter once, in registry order, with the methods that read it.
+
+    Raises:
+        ValueError: two methods declare the same name differently (a shared parameter
+            must be one `Param`, so it has one default and one set of bounds).
+    """
+    found: dict[str, tuple[Param, tuple[str, ...]]] = {}
+    for method in METHODS.values():
+        for param in method.params:
+            if param.name in found and found[param.name][0] != param:
+                raise ValueError(
+                    f"contribution parameter {param.name!r} is declared twice, differently "
+                    f"(by {found[param.name][1]} and {method.name!r}); share one Param"
+                )
+            known, readers = found.get(param.name, (param, ()))
+            found[param.name] = (known, (*readers, method.name))
+    return found
+
+
+def method_problems(settings: Any, methods: tuple[str, ...], n_clients: int) -> list[str]:
+    """`key: what is wrong` for every configured method whose `check` refuses `settings`
+    (the key relative to `fl.`); unknown names are skipped (they are refused elsewhere)."""
+    problems = []
+    for name in methods:
+        check = METHODS[name].check if name in METHODS else None
+        found = check(settings, n_clients) if check else None
+        if found:
+            problems.append(f"{found[0]}: {found[1]}")
+    return problems

@@ -3,20 +3,22 @@
 `simfl.fl` knows nothing of YAML or pydantic: `simfl.config` validates a scenario's `fl:`
 section and turns it into these dataclasses (same field names, same defaults), so the
 engine can also be driven from plain Python. Every field here is a scenario key under
-`fl.`; a field added here must be added to `simfl.config` too.
+`fl.`; a field added here must be added to `simfl.config` too, except a contribution
+method's parameters: those are declared once, in the method's registry entry
+(`simfl.fl.methods`), and become fields of `ContributionSettings` and schema keys from
+there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, make_dataclass
+from typing import Literal, Optional
 
 from simfl.fl.behaviours import BEHAVIOURS
-from simfl.fl.methods import METHOD_NAMES
+from simfl.fl.methods import EXACT_MAX_PLAYERS as EXACT_MAX_PLAYERS  # exact Shapley's limit
+from simfl.fl.methods import METHOD_NAMES, method_params
 from simfl.fl.partition import CLASS_ASSIGNMENT_MODES, PARTITIONERS
 from simfl.fl.rules import RULE_NAMES
-
-EXACT_MAX_PLAYERS = 14  # exact Shapley's limit: 2^14 = 16,384 coalition models per round
 
 DatasetName = Literal["digits", "fashion-mnist", "mnist", "cifar10", "synthetic"]
 ModelName = Literal["logreg", "mlp", "cnn"]
@@ -112,22 +114,31 @@ class BehaviourSettings:
 
 
 @dataclass(frozen=True)
-class ContributionSettings:
-    """Which contribution scores to compute each round and their budgets."""
+class _ContributionCore:
+    """Which contribution scores to compute each round, and how."""
 
     methods: tuple[ContributionMethod, ...] = ("size", "loo", "exact_shapley", "cgsv")
     pay_by: ContributionMethod = "exact_shapley"  # must be one of `methods`
     utility: Literal["accuracy", "neg_loss"] = "accuracy"
     mode: Literal["MR", "OR"] = "MR"  # multi-round or one-round reconstruction
-    permutations: int = 50  # mc_shapley, tmc_shapley: permutations per round
-    antithetic: bool = False  # mc_shapley
-    truncation_tolerance: float = 0.001  # tmc / gtg within-round truncation (utility units)
-    between_round_tolerance: float = 0.001  # gtg: a round whose |gain| is below scores 0
-    gtg_min_permutations: int = 30  # gtg: floor, max(this, n) permutations (Liu et al.)
-    gtg_max_permutations: int | None = None  # gtg: cap; None = min(2^n, 0.8 x 2^n) as ref.
-    gtg_convergence: float = 0.05  # gtg: last 10 running estimates within this (relative)
-    kernel_coalitions: int = 256  # kernelshap: coalition evaluations per round (≤ 2^n)
-    cgsv_alpha: float = 0.95  # cgsv: EMA weight on past reputation (Xu et al. 2021)
+
+
+# the core fields, then every parameter the method registry declares (name, type,
+# default), in registry order: a method's new parameter needs no edit here
+ContributionSettings = make_dataclass(
+    "ContributionSettings",
+    [
+        (p.name, Optional[p.type] if p.nullable else p.type, field(default=p.default))  # noqa: UP045
+        for p, _ in method_params().values()
+    ],
+    bases=(_ContributionCore,),
+    frozen=True,
+    namespace={
+        "__module__": __name__,
+        "__doc__": "Which contribution scores to compute each round, and every method's "
+        "parameters (`simfl.fl.methods`: `Method.params`).",
+    },
+)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Coalition utilities (batched paths agree with one-by-one), the method registry, OR
 increments and per-method streams."""
 
+import dataclasses
 from typing import get_args
 
 import numpy as np
@@ -48,8 +49,11 @@ def test_empty_coalition_is_the_starting_model():
 
 
 def test_exact_shapley_is_refused_above_fourteen_clients():
-    with pytest.raises(ContributionError, match="refused above 14 clients"):
+    with pytest.raises(
+        ContributionError, match=r"^clients: exact_shapley needs clients <= 14 \(got 15\)"
+    ):
         ContributionScorer(ContributionSettings(), 15)
+    ContributionScorer(ContributionSettings(), 14)  # at the limit: accepted
 
 
 def test_pay_by_must_be_a_computed_method():
@@ -66,9 +70,10 @@ def test_unknown_method_is_an_error_not_a_fallback():
 
 
 def test_every_registered_parameter_is_a_settings_field():
-    fields = set(ContributionSettings.__dataclass_fields__)
+    fields = ContributionSettings.__dataclass_fields__
     for method in METHODS.values():
-        assert set(method.params) <= fields, method.name
+        for param in method.params:
+            assert fields[param.name].default == param.default, (method.name, param.name)
 
 
 def test_allowed_method_names_are_the_registry_keys():
@@ -81,8 +86,12 @@ def test_kernelshap_budget_below_clients_plus_two_is_refused():
     settings = ContributionSettings(
         methods=("kernelshap",), pay_by="kernelshap", kernel_coalitions=8
     )
-    with pytest.raises(ContributionError, match="kernel_coalitions=8 is below clients \\+ 2 = 9"):
+    with pytest.raises(
+        ContributionError,
+        match=r"^contribution.kernel_coalitions: got 8, below clients \+ 2 = 9, the fewest",
+    ):
         ContributionScorer(settings, 7)
+    ContributionScorer(dataclasses.replace(settings, kernel_coalitions=9), 7)  # enough
 
 
 class AdditiveRound:
