@@ -244,6 +244,8 @@ def test_headline_of_a_run_counts_rounds_and_names_its_ground_truth() -> None:
     assert metrics["free_rider_reward_share"] == 0.0
     # direct mode, 1000 BASE a round for 3 rounds, 4 clients: 750 BASE each
     assert metrics["equal_payout_base"] == pytest.approx(750.0)
+    # no traders: direct pays the whole budget in BASE (less floors' dust)
+    assert metrics["client_reward_pct_budget"] == pytest.approx(100.0, abs=1e-9)
     assert np.isfinite(metrics["joint_liquidation_base"])
 
 
