@@ -4,9 +4,12 @@ Each entry says how to build one CST/BASE pool of its kind, how many tokens a ge
 deposit of ``seed_base`` BASE needs so the pool opens at the genesis price
 ``seed_base / seed_tokens``, how many LP units that first deposit mints (the schema's
 "too shallow" check), what share of a deposit's value the token side carries, and
-which scenario parameters it reads. The market reaches pools only through
-:mod:`simfl.chain.router` and :class:`~simfl.chain.interface.Pool`, so a new curve is
-its pool class plus one entry here.
+which scenario parameters it reads, declared as ``KindParam`` (name, bounds, default,
+meaning, conversion to exact units): `simfl.config` makes each a `market.pool` key
+from here, so a kind's parameter is written once. The market reaches pools only through
+:mod:`simfl.chain.router` and :class:`~simfl.chain.interface.Pool`, and builds a kind's
+``PoolParams`` with :func:`pool_params`, so a new curve is its pool class plus one
+entry here (and, if it has a parameter, a ``PoolParams`` field for it).
 
 All amounts are ``int`` base units; weights are 18-decimal ints (``ONE`` = 10**18).
 
@@ -25,8 +28,8 @@ Example (an 80/20 pool, the CST at weight 0.2, opening at 2 BASE per CST):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from fractions import Fraction
 from math import isqrt
@@ -39,10 +42,13 @@ from simfl.chain.weighted_math import MIN_WEIGHT, ONE, genesis_token_amount, inv
 
 __all__ = [
     "POOL_KINDS",
+    "KindParam",
     "PoolKind",
     "PoolParams",
+    "kind_params",
     "kind_problems",
     "pool_kind",
+    "pool_params",
     "token_weight_units",
 ]
 
@@ -60,6 +66,36 @@ class PoolParams:
     fee_bps: int = 30
     token_weight: int | None = None
     fee_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KindParam:
+    """A `market.pool` key a kind reads beyond the common ones (stdlib only: `simfl.config`
+    turns it into a schema field).
+
+    Attributes:
+        name: the key, and the ``PoolParams`` field its exact value goes to.
+        doc: its meaning, one line for the scenario reference.
+        default: the scenario's value when the kind is chosen and the key unset.
+        units: the scenario's value -> the exact value the pool is built with.
+        type: ``float`` or ``int`` (the scenario's type).
+        ge, gt, le, lt: bounds the schema enforces (None = unbounded).
+    """
+
+    name: str
+    doc: str
+    default: float | int
+    units: Callable[[float | int], int]
+    type: type = float
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+
+    def bounds(self) -> dict[str, float]:
+        """The bounds that are set, by name (``{"ge": 0.01}``)."""
+        named = {"ge": self.ge, "gt": self.gt, "le": self.le, "lt": self.lt}
+        return {k: v for k, v in named.items() if v is not None}
 
 
 # (ledger, token, base, params) -> an empty pool trading token against base
@@ -86,7 +122,7 @@ class PoolKind:
             price (1/2 for constant product, the CST's weight for a weighted pool): what
             a liquidity provider buys before depositing.
         params: the `market.pool` keys this kind reads beyond the common ones; any other
-            kind-specific key set in a scenario is an error.
+            kind's key set in a scenario with this kind is an error.
         protocol_fee: whether `market.pool.protocol_fee: true` is supported.
     """
 
@@ -97,7 +133,7 @@ class PoolKind:
     first_mint: FirstMint
     first_mint_text: str
     token_share: Callable[[PoolParams], Fraction]
-    params: tuple[str, ...] = ()
+    params: tuple[KindParam, ...] = ()
     protocol_fee: bool = False
 
 
@@ -112,6 +148,19 @@ def token_weight_units(token_weight: float | str) -> int:
     200000000000000000
     """
     return int(Decimal(str(token_weight)) * ONE)
+
+
+MIN_TOKEN_WEIGHT = MIN_WEIGHT / ONE  # 0.01: Balancer's smallest weight, for the CST
+MAX_TOKEN_WEIGHT = 1 - MIN_TOKEN_WEIGHT  # 0.99: BASE keeps at least the smallest weight
+TOKEN_WEIGHT = KindParam(
+    name="token_weight",
+    doc="the CST's weight (BASE gets the rest; 0.2 = an 80/20 pool holding 80% of its value "
+    "in BASE)",
+    default=0.5,
+    units=token_weight_units,
+    ge=MIN_TOKEN_WEIGHT,
+    le=MAX_TOKEN_WEIGHT,
+)
 
 
 def _weight(params: PoolParams) -> int:
@@ -174,13 +223,10 @@ POOL_KINDS: dict[str, PoolKind] = {
             first_mint_text="seed_base^(1−w) · tokens^w (w = token_weight, tokens = the CST "
             "that opens the pool at seed_base / seed_tokens)",
             token_share=lambda params: Fraction(_weight(params), ONE),
-            params=("token_weight",),
+            params=(TOKEN_WEIGHT,),
         ),
     )
 }
-
-MIN_TOKEN_WEIGHT = MIN_WEIGHT / ONE  # 0.01: Balancer's smallest weight, for the CST
-MAX_TOKEN_WEIGHT = 1 - MIN_TOKEN_WEIGHT  # 0.99: BASE keeps at least the smallest weight
 
 
 def pool_kind(name: str) -> PoolKind:
@@ -208,10 +254,11 @@ def kind_problems(name: str, params: dict[str, object], protocol_fee: bool) -> l
     "token_weight: got 0.2, but kind 'constant_product' h"
     """
     kind = pool_kind(name)
+    reads = {param.name for param in kind.params}
     problems = []
     for key, value in params.items():
-        if value is not None and key not in kind.params:
-            readers = [k.name for k in POOL_KINDS.values() if key in k.params]
+        if value is not None and key not in reads:
+            readers = kind_params()[key][1]
             problems.append(
                 f"{key}: got {value!r}, but kind {name!r} has no {key} (read only by "
                 f"kind {' | '.join(readers)}); remove it or set market.pool.kind: {readers[0]}"
@@ -223,3 +270,44 @@ def kind_problems(name: str, params: dict[str, object], protocol_fee: bool) -> l
             f"{' | '.join(with_fee)} has one); set protocol_fee: false"
         )
     return problems
+
+
+def kind_params() -> dict[str, tuple[KindParam, tuple[str, ...]]]:
+    """Every kind-specific `market.pool` key once, in registry order, with the kinds that
+    read it.
+
+    Raises:
+        ValueError: two kinds declare one key differently (a shared key must be one
+            ``KindParam``, so it has one default and one set of bounds), or a key has no
+            ``PoolParams`` field to carry it to the pool.
+    """
+    carried = {f.name for f in fields(PoolParams)}
+    found: dict[str, tuple[KindParam, tuple[str, ...]]] = {}
+    for kind in POOL_KINDS.values():
+        for param in kind.params:
+            if param.name not in carried:
+                raise ValueError(f"pool kind {kind.name!r}: PoolParams has no {param.name!r}")
+            if param.name in found and found[param.name][0] != param:
+                raise ValueError(
+                    f"market.pool.{param.name} is declared twice, differently (by kinds "
+                    f"{found[param.name][1]} and {kind.name!r}); share one KindParam"
+                )
+            known, readers = found.get(param.name, (param, ()))
+            found[param.name] = (known, (*readers, kind.name))
+    return found
+
+
+def pool_params(pool: Mapping[str, object], fee_to: str | None = None) -> PoolParams:
+    """The exact ``PoolParams`` for a `market.pool` mapping (a validated section's
+    ``model_dump()``, or a manifest's resolved scenario): ``fee_bps`` and every key the
+    kind reads, converted with its ``units``; a key left unset takes its default.
+
+    >>> pool_params({"kind": "weighted", "fee_bps": 30, "token_weight": 0.2})
+    PoolParams(fee_bps=30, token_weight=200000000000000000, fee_to=None)
+    """
+    kind = pool_kind(pool.get("kind", "constant_product"))
+    values = {}
+    for param in kind.params:
+        value = pool.get(param.name)
+        values[param.name] = param.units(param.default if value is None else value)
+    return PoolParams(fee_bps=int(pool.get("fee_bps", 30)), fee_to=fee_to, **values)

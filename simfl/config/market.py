@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
-from simfl.chain.kinds import MAX_TOKEN_WEIGHT, MIN_TOKEN_WEIGHT, POOL_KINDS, kind_problems
+from simfl.chain.kinds import POOL_KINDS, KindParam, kind_params, kind_problems
 from simfl.config.base import NonNegInt, PositiveInt, Probability, Section, TokenAmount
 from simfl.market.mechanism import PAYOUT_MODES
 from simfl.market.strategies import CLIENT_POLICIES, INVESTOR_STRATEGIES
@@ -55,18 +55,39 @@ class Scores(Section):
         return self
 
 
-class Pool(Section):
-    """Genesis seeding and fees of every CST_i/BASE pool (same for all clients)."""
+class _PoolKind(Section):
+    """The pool's curve (its parameters follow)."""
 
     kind: PoolKindName = Field(
         "constant_product",
         description="; ".join(f"{k.name}: {k.description}" for k in POOL_KINDS.values()),
     )
-    token_weight: Annotated[float, Field(ge=MIN_TOKEN_WEIGHT, le=MAX_TOKEN_WEIGHT)] | None = Field(
+
+
+def _kind_field(param: KindParam, readers: tuple[str, ...]) -> tuple[Any, Any]:
+    """A kind's declared parameter as an optional pydantic field with its bounds; unset
+    (None) until `Pool` resolves it to the chosen kind's default."""
+    bounds = param.bounds()
+    annotation: Any = Annotated[param.type, Field(**bounds)] if bounds else param.type
+    return annotation | None, Field(
         None,
-        description="weighted: the CST's weight (BASE gets the rest; 0.2 = an 80/20 pool "
-        "holding 80% of its value in BASE); unset means 0.5; an error with other kinds",
+        description=f"{' | '.join(readers)}: {param.doc}; unset means {param.default}; "
+        "an error with other kinds",
     )
+
+
+# every key a kind declares in `simfl.chain.kinds` is a `market.pool` key, after `kind`:
+# a kind's new parameter needs no edit in this file
+_PoolKindParams = create_model(
+    "_PoolKindParams",
+    __base__=_PoolKind,
+    **{name: _kind_field(p, readers) for name, (p, readers) in kind_params().items()},
+)
+
+
+class Pool(_PoolKindParams):  # type: ignore[misc, valid-type]
+    """Genesis seeding and fees of every CST_i/BASE pool (same for all clients)."""
+
     fee_bps: Annotated[int, Field(ge=0, le=1000)] = Field(
         30, description="swap fee in basis points (30 = Uniswap v2's 0.3%)"
     )
@@ -88,18 +109,20 @@ class Pool(Section):
 
     @model_validator(mode="before")
     @classmethod
-    def _weighted_defaults_to_even(cls, data: Any) -> Any:
-        """A weighted pool without `token_weight` is 50/50 (resolved, so manifests say so)."""
-        weighted = isinstance(data, dict) and data.get("kind") == "weighted"
-        if weighted and data.get("token_weight") is None:
-            return {**data, "token_weight": 0.5}
-        return data
+    def _kind_defaults(cls, data: Any) -> Any:
+        """The chosen kind's unset keys take their declared defaults (a weighted pool
+        without `token_weight` is 50/50), resolved so manifests say what ran."""
+        if not isinstance(data, dict):
+            return data
+        name = data.get("kind", cls.model_fields["kind"].default)
+        kind = POOL_KINDS.get(name) if isinstance(name, str) else None  # else: refused later
+        unset = [p for p in (kind.params if kind else ()) if data.get(p.name) is None]
+        return {**data, **{p.name: p.default for p in unset}} if unset else data
 
     @model_validator(mode="after")
     def _kind_reads_its_keys(self) -> Pool:
         """Kind-specific keys only for the kinds that read them (`chain.kinds`)."""
-        kind_keys = {key for kind in POOL_KINDS.values() for key in kind.params}
-        params = {key: getattr(self, key) for key in sorted(kind_keys)}
+        params = {key: getattr(self, key) for key in kind_params()}
         problems = kind_problems(self.kind, params, self.protocol_fee)
         if problems:
             raise ValueError("; ".join(problems))
