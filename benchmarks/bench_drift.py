@@ -4,8 +4,10 @@ A noise-only market (DESIGN.md, "No structural drift"; issue 9's done-when): syn
 scores, 10 tokens in 10,000 / 10,000 pools, `direct` mode with zero revenue and zero
 emission (the mechanism pays nothing), 40 noise traders (budget 1,000 BASE, half of it in
 tokens bought at the genesis price, activity 0.3, 10 substeps), 20 rounds, 8 seeds.
-Two trade sizes: the schema's default (10 % of the budget = 100 BASE, 1 % of a pool's
-BASE reserve) and 2 % of the budget (20 BASE). Prints per seed and overall:
+Two order sizes: the schema's default (10 % of the budget, at most 100 BASE) and 2 %
+(at most 20 BASE). A noise trade also takes at most half of what the trader holds of
+the token (50 BASE of each at genesis), so the default's trades average about 24 BASE,
+the smaller setting's about 16 (printed per seed). Prints per seed and overall:
 
 - mean log price change over the run (every token, genesis → last round);
   target: within ±0.03;
@@ -56,30 +58,39 @@ def noise_only(
 
 def drift(
     seed: int, rounds: int, clients: int = 10, trade_fraction: float = 0.1
-) -> tuple[float, float, int]:
-    """(mean log price change, noise traders' mean pnl_liquidation, trades) for one seed."""
+) -> tuple[float, float, int, float]:
+    """(mean log price change, noise traders' mean pnl_liquidation, trades, mean BASE per
+    trade) for one seed; a trade's BASE is its BASE leg in `events.parquet`."""
     tables = run_model(noise_only(seed, rounds, clients, trade_fraction)).tables()
-    model, agents = tables["model"], tables["agents"]
+    model, agents, events = tables["model"], tables["agents"], tables["events"]
     first, last = model.iloc[0], model.iloc[-1]
     logs = [math.log(last[f"price_{i}"] / first[f"price_{i}"]) for i in range(clients)]
     final = agents[(agents["step"] == agents["step"].max()) & (agents["kind"] == "investor")]
+    trader = events["sender"].str.startswith("investor") | events["recipient"].str.startswith(
+        "investor"
+    )
+    legs = events[(events["kind"] == "swap") & (events["token"] == "BASE") & trader]
+    size = statistics.fmean(int(a) / 10**18 for a in legs["amount"]) if len(legs) else 0.0
     return (
         statistics.fmean(logs),
         float(final["pnl_liquidation"].mean()),
         int(final["trades"].sum()),
+        size,
     )
 
 
 def measure(seeds: int, rounds: int, trade_fraction: float) -> bool:
     """Print one trade size's table; True when both targets are met."""
-    print(f"\ntrade_fraction {trade_fraction} ({trade_fraction * 1000:.0f} BASE a trade)")
-    print(f"{'seed':>4} {'mean log Δprice':>16} {'mean pnl_liq (BASE)':>20} {'trades':>7}")
+    cap = trade_fraction * 1000
+    print(f"\ntrade_fraction {trade_fraction} (orders of at most {cap:.0f} BASE)")
+    header = ("seed", "mean log Δprice", "mean pnl_liq (BASE)", "trades", "BASE/trade")
+    print(" ".join(f"{h:>{w}}" for h, w in zip(header, (4, 16, 20, 7, 11))))
     logs, pnls = [], []
     for seed in range(seeds):
-        log_change, pnl, trades = drift(seed, rounds, trade_fraction=trade_fraction)
+        log_change, pnl, trades, size = drift(seed, rounds, trade_fraction=trade_fraction)
         logs.append(log_change)
         pnls.append(pnl)
-        print(f"{seed:>4} {log_change:>+16.4f} {pnl:>+20.3f} {trades:>7}")
+        print(f"{seed:>4} {log_change:>+16.4f} {pnl:>+20.3f} {trades:>7} {size:>11.1f}")
     mean_log, mean_pnl = statistics.fmean(logs), statistics.fmean(pnls)
     se_log = statistics.stdev(logs) / math.sqrt(len(logs)) if len(logs) > 1 else math.nan
     se_pnl = statistics.stdev(pnls) / math.sqrt(len(pnls)) if len(pnls) > 1 else math.nan

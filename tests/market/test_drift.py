@@ -2,7 +2,7 @@
 
 Issue 9's noise-only market over fewer seeds (benchmarks/bench_drift.py runs 8 seeds and
 both trade sizes): synthetic scores, `direct` with zero revenue and emission, 40 noise
-traders holding half their budget in tokens from genesis and trading 20 BASE at a time
+traders holding half their budget in tokens from genesis with orders of at most 20 BASE
 (2 % of the budget; at the default 10 % the benchmark meets both targets too, but its
 PnL margin is within one standard error: noise traders collect the pools' impermanent
 loss, which grows with the square of the trade size, and pay fees, which grow
