@@ -77,11 +77,12 @@ def test_pool_params_of_an_unresolved_mapping_use_the_declared_default():
 def test_an_unknown_pool_key_is_still_refused():
     with pytest.raises(ScenarioError) as err:
         loaded({"token_weigth": 0.2})
-    assert str(err.value).splitlines()[1] == (
+    line = str(err.value).splitlines()[1]
+    assert line.startswith(
         "market.pool.token_weigth: unknown key — did you mean 'token_weight'? "
-        "(allowed here: kind, token_weight, fee_bps, seed_base, seed_tokens, protocol_fee, "
-        "source)"
-    )
+        "(allowed here: kind, token_weight, "
+    )  # the kinds' keys follow `kind`, then the common ones
+    assert line.endswith("fee_bps, seed_base, seed_tokens, protocol_fee, source)")
 
 
 def test_a_declared_key_without_a_pool_params_field_is_an_error(monkeypatch):
