@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simfl.chain import Ledger, router
-from simfl.chain.kinds import PoolParams, pool_kind, token_weight_units
+from simfl.chain.kinds import pool_kind, pool_params
 from simfl.collection import AGENT_COLUMNS, model_reporters, result_tables
 from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.config.shipped import scenarios_dir
@@ -119,13 +119,10 @@ class FederationMarket(mesa.Model):
         self.ledger = Ledger()
         self.base = self.ledger.register_token("BASE")
         self.tokens = [self.ledger.register_token(f"CST_{i}") for i in range(self.n_clients)]
-        weight = market.pool.token_weight
         self.pool_kind = pool_kind(market.pool.kind)  # `market.pool.kind` (chain/kinds.py)
-        self.pool_params = PoolParams(
-            fee_bps=market.pool.fee_bps,
-            token_weight=None if weight is None else token_weight_units(weight),
-            fee_to=Federation.account if market.pool.protocol_fee else None,
-        )
+        fee_to = Federation.account if market.pool.protocol_fee else None
+        # fee_bps and every key the kind declares, in exact units (chain/kinds.py)
+        self.pool_params = pool_params(market.pool.model_dump(), fee_to)
         self.pools = [
             self.pool_kind.build(self.ledger, token, self.base, self.pool_params)
             for token in self.tokens

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simfl.chain.kinds import PoolParams, pool_kind, token_weight_units
+from simfl.chain.kinds import pool_kind, pool_params
 from simfl.config.base import MAX_WHOLE_TOKENS, to_base_units
 
 if TYPE_CHECKING:
@@ -77,8 +77,7 @@ def _pool_problems(scenario: Scenario) -> list[str]:
                 "(results store amounts as exact 38-digit integers of base units)"
             )
     kind = pool_kind(pool.kind)  # the first mint is the kind's (chain/kinds.py)
-    weight = None if pool.token_weight is None else token_weight_units(pool.token_weight)
-    params = PoolParams(pool.fee_bps, weight)
+    params = pool_params(pool.model_dump())  # every key the kind declares, exact units
     base, price_den = units["seed_base"], units["seed_tokens"]
     tokens = kind.genesis_tokens(base, base, price_den, params) if base and price_den else 0
     if all(units.values()) and kind.first_mint(base, tokens, params) <= MINIMUM_LIQUIDITY:
