@@ -23,7 +23,6 @@ Example (a 4:1 pool, 0.3% fee):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
 
 from simfl.chain.amm import BPS
 from simfl.chain.interface import Pool
@@ -112,21 +111,82 @@ def lp_amounts(pool: Pool, shares: int) -> tuple[int, int]:
     return reserve0 * shares // supply, reserve1 * shares // supply
 
 
-def deposit_amounts(pool: Pool, token: str, max_token: int, max_other: int) -> tuple[int, int]:
-    """The largest deposit ``(amount of token, amount of the other)`` within both limits at
-    *exactly* the pool's current ratio, so adding it leaves the price unchanged.
+def deposit_for(
+    reserve_token: int, reserve_other: int, supply: int, max_token: int, max_other: int
+) -> tuple[int, int, int]:
+    """The largest deposit within both limits that keeps the pool's ratio, sized in LP units.
 
-    Multiples of the reserves' ratio in lowest terms (``R_token/g``, ``R_other/g`` with
-    ``g = gcd``); ``(0, 0)`` if even one step does not fit or the pool is empty. Rounds
-    down — the depositor keeps the remainder.
+    ``L = min(max_token·S // R_token, max_other·S // R_other)`` LP units, paid with
+    ``ceil(L·R/S)`` of each side: at most its limit, and at least what ``Pair.mint``'s
+    ``min(amount·S // R)`` needs to mint ``L``. It mints exactly ``L`` when ``S`` is at
+    most one reserve (always for constant product: ``S <= √(R_token·R_other)``), more
+    only if a protocol-fee mint raises ``S`` first. Each side exceeds the exact ratio by
+    less than one base unit, so the price moves by at most that.
+
+    Returns:
+        ``(liquidity, amount of token, amount of the other)``; ``(0, 0, 0)`` for an empty
+        pool or limits too small for one LP unit. Rounds up — favours the pool.
+
+    >>> deposit_for(1000, 4000, 2000, 10, 100)  # the CST side binds: 10 CST, 40 BASE
+    (20, 10, 40)
+    >>> deposit_for(1003, 3989, 2000, 10**6, 100)  # 50 LP units; 25.07 CST → 26
+    (50, 26, 100)
     """
-    reserve_token, reserve_other = pool.reserve_of(token), pool.reserve_of(pool.other(token))
-    if reserve_token <= 0 or reserve_other <= 0 or max_token <= 0 or max_other <= 0:
-        return 0, 0
-    g = gcd(reserve_token, reserve_other)
-    step_token, step_other = reserve_token // g, reserve_other // g
-    steps = min(max_token // step_token, max_other // step_other)
-    return steps * step_token, steps * step_other
+    if min(reserve_token, reserve_other, supply, max_token, max_other) <= 0:
+        return 0, 0, 0
+    liquidity = min(max_token * supply // reserve_token, max_other * supply // reserve_other)
+    if liquidity <= 0:
+        return 0, 0, 0
+    return (
+        liquidity,
+        -(-liquidity * reserve_token // supply),
+        -(-liquidity * reserve_other // supply),
+    )
+
+
+def deposit_amounts(pool: Pool, token: str, max_token: int, max_other: int) -> tuple[int, int]:
+    """``(amount of token, amount of the other)``: the largest deposit within both limits
+    at the pool's current ratio (:func:`deposit_for`, sized in LP units); rounds up —
+    favours the pool; ``(0, 0)`` if not even one LP unit fits."""
+    state = pool_state(pool, token)
+    _, amount_token, amount_other = deposit_for(*state, max_token, max_other)
+    return amount_token, amount_other
+
+
+def buy_for_deposit(pool: Pool, token: str, budget: int, held: int) -> int:
+    """BASE-side input to swap for ``token`` so that the swap's output plus ``held`` and
+    the rest of ``budget`` make the largest deposit (most LP units, :func:`deposit_for`)
+    at the pool's ratio after the swap; the other token is the input.
+
+    The deposit's token side grows and its other side shrinks with the input, so the
+    best input is where the two limits cross (bisection on exact quotes; ties go to the
+    smaller input). 0 when ``held`` alone already binds, or when no deposit can follow
+    (then nothing should be bought).
+    """
+    other = pool.other(token)
+    reserve_token, reserve_other, supply = pool_state(pool, token)
+    if min(reserve_token, reserve_other, supply, budget) <= 0:
+        return 0
+
+    def limits(amount_in: int) -> tuple[int, int]:
+        """LP units the token side and the other side allow after swapping ``amount_in``."""
+        out = pool.amount_out(other, amount_in, reserve_other, reserve_token) if amount_in else 0
+        tokens_after, other_after = reserve_token - out, reserve_other + amount_in
+        return (held + out) * supply // tokens_after, (budget - amount_in) * supply // other_after
+
+    by_token, by_other = limits(0)
+    if by_token >= by_other:
+        return 0
+    low, high = 0, budget  # by_token < by_other at low; at high the other side allows 0
+    while high - low > 1:
+        middle = (low + high) // 2
+        by_token, by_other = limits(middle)
+        if by_token >= by_other:
+            high = middle
+        else:
+            low = middle
+    best = max((min(limits(x)), -x) for x in (low, high))
+    return -best[1] if best[0] > 0 else 0
 
 
 def pool_state(pool: Pool, token: str) -> tuple[int, int, int]:

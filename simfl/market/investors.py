@@ -91,9 +91,10 @@ class Investor(Trader):
 class LiquidityProvider(Trader):
     """Adds liquidity when fee yield is attractive, withdraws on impermanent loss.
 
-    Deposits are at the pool's exact ratio (`router.deposit_amounts`), so they never move
-    a price. Fees are exact: its LP units' share of each pool's fees (`pool.fees_of`),
-    the token side valued at the closing spot of the round it was earned in.
+    Deposits are at the pool's ratio, sized in LP units (`router.deposit_amounts`: each
+    side within one base unit of the ratio), so they move no price by more than that.
+    Fees are exact: its LP units' share of each pool's fees (`pool.fees_of`), the token
+    side valued at the closing spot of the round it was earned in.
     """
 
     kind = "liquidity_provider"
@@ -134,18 +135,24 @@ class LiquidityProvider(Trader):
             self._deposit(index, self.token_balance(index), base_budget - token_budget)
 
     def provide(self, index: int, base_budget: int) -> None:
-        """Swap the CST side's share of `base_budget` (`token_share`: half in a
-        constant-product pool) for CST_index and deposit both sides at the pool ratio;
-        never spends more than `base_budget` in all."""
-        base_budget = min(base_budget, self.base_balance())
-        if base_budget <= 1:
+        """Deposit into pool `index` for at most `base_budget` BASE in all: first its own
+        CST_index, then, only if more LP units can follow, the CST the deposit needs,
+        bought from the pool (`router.buy_for_deposit`: the input that makes the largest
+        deposit at the pool's ratio after the buy). It buys nothing when no deposit can
+        follow, so it never ends a turn holding CST it meant to deposit."""
+        model = self.market
+        pool, token = model.pools[index], model.tokens[index]
+        budget = min(base_budget, self.base_balance())
+        if budget <= 0:
             return
-        before = self.base_balance()
-        share = self.market.token_share
-        got = self.buy(index, base_budget * share.numerator // share.denominator)
-        if got <= 0:
-            return
-        self._deposit(index, got, base_budget - (before - self.base_balance()))
+        held = self.token_balance(index)  # a buy also costs the transaction cost
+        base_in = router.buy_for_deposit(pool, token, budget - model.transaction_cost, held)
+        if base_in:
+            before = self.base_balance()
+            if self.buy(index, base_in) <= 0:
+                return
+            budget -= before - self.base_balance()  # the swap and its transaction cost
+        self._deposit(index, self.token_balance(index), budget)
 
     def _deposit(self, index: int, max_tokens: int, max_base: int) -> None:
         """Deposit at most `max_tokens` CST_index and `max_base` BASE at the exact pool ratio."""

@@ -161,9 +161,26 @@ def test_lp_add_and_withdraw_rules_fire_in_the_liquidity_scenario() -> None:
         str(SCENARIOS / "liquidity.yaml"), overrides={"scores.source": "synthetic", "rounds": 10}
     )
     events = model.tables()["events"]
-    moves = events[(events["step"] > 0) & events["sender"].str.startswith("lp-")]
-    assert (moves["kind"] == "add_liquidity").sum() >= 1
-    assert (moves["kind"] == "remove_liquidity").sum() >= 1
+    moves = events[events["sender"].str.startswith("lp-")]
+    assert (moves[moves["step"] > 0]["kind"] == "remove_liquidity").sum() >= 1
+    # the yield chasers (lp-3..5: deploy 0.3 of 3000 BASE at genesis, add 250 BASE a
+    # pool when fees pay) keep depositing after prices move: each adds more LP units
+    # after genesis than the 6 · 75 = 450 it got at genesis (a pool at 1:1 mints one
+    # unit per CST), not a few dust units
+    adds = moves[moves["kind"] == "add_liquidity"]
+    for provider in model.liquidity_providers[3:6]:
+        own = adds[adds["sender"] == provider.account]
+        genesis = sum(int(a) for a in own[own["step"] == 0]["amount"])
+        later = sum(int(a) for a in own[own["step"] > 0]["amount"])
+        assert genesis == 450 * UNIT
+        assert later > genesis
+    # an LP that never withdrew holds no CST of its own: what it buys, it deposits (at
+    # most a few base units of rounding)
+    withdrew = set(moves[moves["kind"] == "remove_liquidity"]["sender"])
+    for provider in model.liquidity_providers:
+        if provider.account not in withdrew:
+            loose = [provider.token_balance(i) for i in range(model.n_clients)]
+            assert max(loose) <= 10, (provider.account, loose)
 
 
 def test_lp_seeded_pools_belong_to_the_lps_and_open_at_the_genesis_price() -> None:
