@@ -310,8 +310,6 @@ class FederationMarket(mesa.Model):
             self.view = self._market_view("trading", self.federation.announced)
             for agent in self._acting(first=substep == 0):
                 agent.trade()
-        for late in range(max(substeps, 1), self.reward.buyback_slices):
-            payout.buy_back_slice(self, self.plan, late, execute=False)  # no substep: carried
         self._close_round()  # 6. collect
         self.check_invariants()
         self.datacollector.collect(self)

@@ -48,7 +48,7 @@ class DataShape:
 
 def scenario_problems(scenario: Scenario) -> list[str]:
     """Every cross-field, data and replay problem of a schema-valid scenario."""
-    problems = _pool_problems(scenario) + _fl_problems(scenario)
+    problems = _pool_problems(scenario) + _buyback_problems(scenario) + _fl_problems(scenario)
     if scenario.scores.source == "fl":
         problems += _data_problems(scenario)
     elif scenario.scores.source == "replay":
@@ -87,6 +87,22 @@ def _pool_problems(scenario: Scenario) -> list[str]:
             f"{kind.first_mint_text} above that, in base units"
         )
     return problems
+
+
+def _buyback_problems(scenario: Scenario) -> list[str]:
+    """Slice j of a round's buy-backs buys at the start of substep j (slice 0 at the
+    payout), so a round has room for `max(substeps, 1)` slices; a slice beyond that
+    would only be carried, and the last round's never spent."""
+    slices, substeps = scenario.market.reward.buyback_slices, scenario.market.substeps
+    room = max(substeps, 1)
+    if slices <= room:
+        return []
+    return [
+        f"market.reward.buyback_slices: got {slices}; at most {room} with market.substeps="
+        f"{substeps} (slice j buys at the start of substep j, slice 0 at the payout): a "
+        "slice with no substep never buys, and the last round's would stay unspent; lower "
+        "buyback_slices or raise market.substeps"
+    ]
 
 
 # ----------------------------------------------------------------------------- fl

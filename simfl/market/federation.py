@@ -62,9 +62,23 @@ class Federation(Reporting, mesa.Agent):
         self.bought_back_base = [0] * n  # cumulative BASE spent buying CST_i back
         self.sold_at_genesis = [0] * n  # CST_i sold at the genesis price
         self.revenue_total = 0
-        self.treasury_spent = 0  # of `treasury.initial`, paid out through the mode so far
         self.carry = [0] * n  # buy-back BASE owed from rounds that could not spend it
         self.announced = [0] * n  # BASE it will spend per token this round
+
+    @property
+    def base_paid(self) -> int:
+        """BASE base units the mode has paid out so far: direct payouts plus the BASE its
+        executed buy-backs swapped into the pools (carried buy-backs not yet)."""
+        return sum(self.paid_base) + sum(self.bought_back_base)
+
+    @property
+    def treasury_spent(self) -> int:
+        """BASE base units of `treasury.initial` paid out so far: what was paid beyond the
+        revenue earned (revenue is spent first, so BASE still carried or never paid —
+        a capped buy-back after the last round, a round whose scores are all zero —
+        counts as the treasury's, unspent). At most `treasury.initial`."""
+        spent = self.base_paid - self.revenue_total
+        return min(max(spent, 0), self.model.treasury_initial)
 
     # ------------------------------------------------------------------ genesis
     def deploy_pools(self, seed_base: int, seed_tokens: int) -> None:

@@ -89,20 +89,20 @@ def genesis_price(manifest: dict[str, Any]) -> float:
 
 
 def nominal_budget(tables: Tables, manifest: dict[str, Any]) -> float:
-    """The run's nominal reward budget, whole BASE: the BASE the mechanism had to pay out
-    — every round's revenue plus what it released from `treasury.initial`
-    (`treasury_spent`, cumulative) — plus every round's emission (CST) valued at the
-    genesis price. Nominal: a round whose scores are all zero pays nothing but still
-    counts.
+    """The run's nominal reward budget, whole BASE: the BASE the mechanism paid out —
+    revenue spent plus `treasury.initial` spent, i.e. every client's `paid_base_i` and
+    every token's `bought_back_i` at the end (executed; BASE a capped buy-back still
+    carries after the last round, or a round whose scores are all zero keeps, was not
+    spent) — plus every round's emission (CST) valued at the genesis price.
 
     Read from `model.parquet` (0 where a mode earns or mints nothing). It depends on no
-    price, score or contribution method, so it is the same for every method compared on
-    one trajectory, and `compare_modes` gives every mode the run's budget.
+    price and, unless a buy-back cap binds at the end, on no score or contribution
+    method; a comparison passes its run's yardstick to every compared market.
     """
     model = tables["model"]
-    spent = float(model["treasury_spent"].iloc[-1]) if "treasury_spent" in model else 0.0
-    revenue = float(model["revenue"].sum())
-    return revenue + spent + float(model["emission"].sum()) * genesis_price(manifest)
+    paid = [c for c in model if c.startswith(("paid_base_", "bought_back_"))]
+    spent = float(model[paid].iloc[-1].sum()) if paid else 0.0
+    return spent + float(model["emission"].sum()) * genesis_price(manifest)
 
 
 def equal_payout_base(tables: Tables, manifest: dict[str, Any]) -> float:

@@ -4,9 +4,10 @@ Revenue is minted to the treasury, direct BASE and minted CST go to the clients,
 buy-backs buy CST_i from pool i through the router, in `reward.buyback_slices` slices
 (the first at once, the others at the start of later substeps), each within
 `reward.buyback_max_slippage_bps` if set. What a buy-back cannot spend — an order too
-small to buy anything, the part beyond the cap, a slice with no substep left — is
-carried to the next round's plan, never stranded. Everything paid is recorded on the
-federation's row and told to the client (`receive`).
+small to buy anything, the part beyond the cap — is carried to the next round's plan,
+never stranded (what is still carried after the last round stays in the treasury,
+unspent). Everything paid is recorded on the federation's row (`Federation.base_paid`,
+`treasury_spent`) and told to the client (`receive`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ def execute(model: FederationMarket, plan: PayoutPlan) -> None:
     if plan.revenue:
         ledger.mint(base, federation.account, plan.revenue)
         federation.revenue_total += plan.revenue
-    federation.treasury_spent += plan.from_treasury
     for i, amount in enumerate(plan.direct):
         if amount:
             ledger.transfer(base, federation.account, model.clients[i].account, amount)
@@ -42,21 +42,17 @@ def execute(model: FederationMarket, plan: PayoutPlan) -> None:
     buy_back_slice(model, plan, 0)
 
 
-def buy_back_slice(
-    model: FederationMarket, plan: PayoutPlan, number: int, execute: bool = True
-) -> None:
+def buy_back_slice(model: FederationMarket, plan: PayoutPlan, number: int) -> None:
     """Slice `number` (0-based) of the plan's buy-backs: ``⌊A·(j+1)/k⌋ − ⌊A·j/k⌋`` of each
-    token's amount ``A`` for ``k = reward.buyback_slices``, so the slices sum to ``A``.
-    Bought now, or (``execute=False``: no substep left for it) carried to the next round."""
+    token's amount ``A`` for ``k = reward.buyback_slices``, so the slices sum to ``A``;
+    slice ``j`` buys at the start of substep ``j`` (validation keeps ``k`` within the
+    substeps)."""
     slices = model.reward.buyback_slices
     if number >= slices:
         return
     federation, ledger, base = model.federation, model.ledger, model.base
     for i, total in enumerate(plan.buyback):
         amount = total * (number + 1) // slices - total * number // slices
-        if not execute:
-            federation.carry[i] += amount
-            continue
         amount = min(amount, ledger.balance(base, federation.account))
         if amount:
             buy_back(model, i, amount)

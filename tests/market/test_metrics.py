@@ -27,7 +27,8 @@ UNIT = 10**18
 # Four clients, one investor; genesis (step 0) and one round (step 1).
 # Pool 0: 1000 BASE / 500 CST (price 2); pools 1-3: 800 BASE / 400 CST (price 2).
 # Genesis price = seed_base / seed_tokens = 10000 / 5000 = 2.
-# Round 1: revenue 600 BASE, emission 100 CST → nominal budget 600 + 100·2 = 800 BASE,
+# Round 1: revenue 600 BASE, all paid out (paid_base 150 to each client), emission 100 CST
+# → nominal budget 600 + 100·2 = 800 BASE,
 # equal payout = 800 / 4 clients = 200 BASE.
 #
 # client  value_spot (0 → 1)  value_liquidation (0 → 1)  costs  reward_spot  reward_liq
@@ -98,6 +99,7 @@ def hand_tables() -> dict[str, pd.DataFrame]:
             "emission": [0.0, 100.0],
             "treasury_base": [0.0, 0.0],
             "revenue_total": [0.0, 600.0],
+            **{f"paid_base_{i}": [0.0, 150.0] for i in range(4)},  # 600 BASE paid out
             **{f"price_{i}": [2.0, 2.0] for i in range(4)},
             "reserve_base_0": [1000.0, 1000.0],
             "reserve_token_0": [500.0, 500.0],
