@@ -10,11 +10,19 @@ leftover units go one each to the largest remainders (ties: account name), so th
 holders' fees sum to the pool's fees to the last unit. Pools settle before every change
 of LP supply; a plain ledger transfer of LP units between settlements is attributed,
 at the next settlement, to whoever holds them then.
+
+With Uniswap's protocol fee on, ``PROTOCOL_SHARE`` (1/6) of the fees is the fee
+recipient's, not the LP units': ``floor(fees_total / 6)`` on the running total goes to
+that account first, the rest to the holders (``_mintFee`` pays it later as LP units
+minted at the next liquidity event, worth 1/6 of √k's growth: a little less).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
+
+PROTOCOL_SHARE = Fraction(1, 6)  # of swap fees, Uniswap v2's fee switch (5 of 30 bps)
 
 
 def allocate(amount: int, shares: Mapping[str, int]) -> dict[str, int]:
@@ -63,20 +71,37 @@ class FeeAccounts:
         self.settled = [0] * n_tokens
         self.owed: dict[str, list[int]] = {}
 
-    def settle(self, fees_total: Sequence[int], lp_book: Mapping[str, int]) -> None:
+    def settle(
+        self,
+        fees_total: Sequence[int],
+        lp_book: Mapping[str, int],
+        protocol_to: str | None = None,
+    ) -> None:
         """Allocate the fees earned since the last settlement to ``lp_book``'s holders.
 
         Args:
             fees_total: the pool's fees per token since it opened (non-decreasing).
             lp_book: LP units per account now (the holders during the period).
+            protocol_to: the protocol fee's recipient, or ``None`` (no protocol fee): it
+                gets ``PROTOCOL_SHARE`` of the new fees, rounded down on the running
+                total (``⌊T·1/6⌋ − ⌊T₀·1/6⌋``), and the holders split the rest.
         """
+        if not any(units > 0 for units in lp_book.values()):
+            return  # nobody holds LP units: nothing to allocate yet
+        share = PROTOCOL_SHARE
         for index, total in enumerate(fees_total):
-            new = total - self.settled[index]
+            settled = self.settled[index]
+            new = total - settled
             if new <= 0:
                 continue
-            shares = allocate(new, lp_book)
-            if not shares:  # nobody holds LP units: nothing to allocate yet
-                continue
+            cut = 0
+            if protocol_to is not None:
+                cut = (total * share.numerator // share.denominator) - (
+                    settled * share.numerator // share.denominator
+                )
+            shares = allocate(new - cut, lp_book)
+            if cut:
+                shares[protocol_to] = shares.get(protocol_to, 0) + cut
             for account, units in shares.items():
                 row = self.owed.setdefault(account, [0] * len(self.settled))
                 row[index] += units

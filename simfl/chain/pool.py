@@ -179,13 +179,15 @@ class ConstantProductPool:
 
     def settle_fees(self) -> None:
         """Allocate the fees earned since the last settlement to the current LP holders,
-        pro rata, exactly (:class:`~simfl.chain.fees.FeeAccounts`). The pool settles before
-        every change of LP supply; call it before reading ``fees_of``."""
-        self._fees.settle(self.fees_total(), self._lp_book)
+        pro rata, exactly (:class:`~simfl.chain.fees.FeeAccounts`); with the protocol fee
+        on, its 1/6 goes to ``protocol_fee_to`` first (``PROTOCOL_SHARE``). The pool
+        settles before every change of LP supply; call it before reading ``fees_of``."""
+        self._fees.settle(self.fees_total(), self._lp_book, self.protocol_fee_to)
 
     def fees_of(self, account: str) -> tuple[int, int]:
-        """``(fee0, fee1)`` base units of swap fees earned by ``account``'s LP units up to
-        the last settlement; over every holder they sum to the settled ``fees_total``."""
+        """``(fee0, fee1)`` base units of swap fees earned by ``account``'s LP units (and, for
+        the protocol fee's recipient, its 1/6 cut) up to the last settlement; over every
+        account they sum to the settled ``fees_total``."""
         fee0, fee1 = self._fees.of(account)
         return fee0, fee1
 
