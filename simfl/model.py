@@ -29,7 +29,7 @@ from simfl.errors import InvariantViolation, ScenarioError
 from simfl.fl.results import RoundResult
 from simfl.market import payout
 from simfl.market.agents import SINKS, FLClient, Sink, Trader
-from simfl.market.context import MarketContext
+from simfl.market.context import MarketContext, no_genesis_sale
 from simfl.market.federation import Federation, PayoutPlan
 from simfl.market.history import Prefix
 from simfl.market.investors import Investor, LiquidityProvider
@@ -192,6 +192,7 @@ class FederationMarket(mesa.Model):
             investor.buy_at_genesis(investor.group.genesis_share)
         for provider in self.liquidity_providers:
             provider.deploy(provider.group.deploy)
+        self.context.genesis_sale = no_genesis_sale  # genesis is over: no CST at its price
 
         self.fee_yields = self.context.fee_yields  # one list: traders observe it
         self.cumulative_fees = [0.0] * self.n_clients  # whole BASE of swap fees per pool

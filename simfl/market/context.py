@@ -39,7 +39,8 @@ class MarketContext:
         transaction_cost: BASE base units each executed trade costs.
         fee_yields: last round's fee yield per pool (the model updates it in place).
         view: what every trader observes now.
-        genesis_sale: the federation's sale of new CST at the genesis price.
+        genesis_sale: the federation's sale of new CST at the genesis price, during
+            genesis only (the model sets `no_genesis_sale` once genesis is over).
         token_share: the CST side's share of a deposit's value in every pool, at any
             price (the pool kind's: 1/2 for constant product, the CST's weight for a
             weighted pool); what a liquidity provider buys before depositing.
