@@ -27,3 +27,25 @@ def test_a_genesis_sale_after_genesis_is_refused() -> None:
         assert model.ledger.total_supply("CST_0") == supply
         assert investor.base_balance() == held
         model.step()
+
+
+def test_the_genesis_price_rounds_in_the_sellers_favour() -> None:
+    # 7 BASE for 3 CST: 1 CST costs 7/3 BASE = 2.333…, charged 2333333333333333334 base
+    # units (up), not …333 (down: the buyer's favour)
+    model = market(
+        synthetic(
+            **{
+                "market.pool.seed_base": 7000,
+                "market.pool.seed_tokens": 3000,
+                "market.investors": [{"strategy": "value", "count": 1, "budget": 100}],
+            }
+        )
+    )
+    federation, investor = model.federation, model.investors[0]
+    assert federation.genesis_price_of(UNIT) == 2_333_333_333_333_333_334
+    assert federation.genesis_price_of(3 * UNIT) == 7 * UNIT  # exact: no rounding
+    assert federation.genesis_price_of(1) == 3  # 7/3 of a base unit: 3, never 2
+    before = investor.base_balance()
+    assert federation.genesis_sale(investor.account, 0, UNIT) == 2_333_333_333_333_333_334
+    assert before - investor.base_balance() == 2_333_333_333_333_333_334
+    assert investor.token_balance(0) == UNIT
