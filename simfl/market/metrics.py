@@ -178,22 +178,19 @@ def _units(whole: float) -> int:
 
 
 def valuation_pool(manifest: dict[str, Any]) -> Any:
-    """A stand-alone CST/BASE pool of the run's kind and fee (`market.pool`, built by the
-    `POOL_KINDS` registry), used only for its curve math on given reserves
-    (`amount_out`): tables carry reserves, not pools."""
+    """A stand-alone CST/BASE pool of the run's kind and parameters (`market.pool`, built
+    through the `POOL_KINDS` registry and `pool_params`, as the model builds its pools),
+    used only for its curve math on given reserves (`amount_out`): tables carry reserves,
+    not pools."""
     from simfl.chain import Ledger
-    from simfl.chain.kinds import PoolParams, pool_kind, token_weight_units
+    from simfl.chain.kinds import pool_kind, pool_params
 
     pool = manifest.get("scenario", {}).get("market", {}).get("pool", {})
-    weight = pool.get("token_weight")
-    params = PoolParams(
-        fee_bps=int(pool.get("fee_bps", 30)),
-        token_weight=token_weight_units(weight) if weight is not None else None,
-    )
     ledger = Ledger()
     for token in ("CST", "BASE"):
         ledger.register_token(token)
-    return pool_kind(pool.get("kind", "constant_product")).build(ledger, "CST", "BASE", params)
+    kind = pool_kind(pool.get("kind", "constant_product"))
+    return kind.build(ledger, "CST", "BASE", pool_params(pool))
 
 
 def joint_liquidation(tables: Tables, manifest: dict[str, Any]) -> tuple[float, float]:
