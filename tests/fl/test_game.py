@@ -10,7 +10,7 @@ import torch
 from scipy import stats
 
 from simfl.fl.aggregators import FedAdam, FedAvg, FedAvgM, Krum, Median, TrimmedMean
-from simfl.fl.engine import FederatedTraining
+from simfl.fl.engine import FederatedTraining, one_thread
 from simfl.fl.game import UtilityEvaluator
 from simfl.fl.models import build_model
 from simfl.fl.settings import (
@@ -168,6 +168,30 @@ def test_the_game_weights_coalitions_by_claimed_size():
         ev = UtilityEvaluator(model, base, updates, sizes, x, y, "neg_loss", path)
         got = ev(np.array([0b011]))[0]
         assert got == pytest.approx(want, abs=1e-5) and abs(got - equal) > 1e-3, path
+
+
+@pytest.mark.parametrize("kind", ["mlp", "logreg"])
+def test_a_coalitions_value_does_not_depend_on_its_batch(kind):
+    """Bitwise: each of the 63 coalitions of 6 players has the same neg_loss alone, in one
+    batch of 63, reversed, or in batches of 5; so a method's scores cannot depend on which
+    other method filled the shared cache first. On one thread, as the engine scores
+    (`one_thread`: with 2, baddbmm splits differently with the batch)."""
+    gen = torch.Generator().manual_seed(2)
+    model = build_model(kind, (64,), 10, 32, gen)
+    base = torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone()
+    updates = torch.randn(6, base.numel(), generator=gen) * 0.3
+    x, y = torch.rand(200, 64, generator=gen), torch.randint(0, 10, (200,), generator=gen)
+    sizes = torch.tensor([300.0, 17.0, 120.0, 45.0, 230.0, 9.0])
+    ev = UtilityEvaluator(model, base, updates, sizes, x, y, "neg_loss", "fast")
+    masks = np.arange(1, 64)
+    with one_thread():
+        together = ev(masks)
+        alone = np.array([ev(masks[i : i + 1])[0] for i in range(63)])
+        reversed_ = ev(masks[::-1])[::-1]
+        fives = np.concatenate([ev(masks[i : i + 5]) for i in range(0, 63, 5)])
+    assert together.tobytes() == alone.tobytes()
+    assert together.tobytes() == reversed_.tobytes()
+    assert together.tobytes() == fives.tobytes()
 
 
 def _digits(strategy: StrategySettings, rounds: int):

@@ -4,11 +4,14 @@ import functools
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from simfl.fl.streams import substream
 from simfl.model import run_model
 
-CROWDED = ("mc_shapley", "exact_shapley", "size", "tmc_shapley", "loo")
+CROWDED = (
+    "gtg_shapley", "mc_shapley", "exact_shapley", "size", "tmc_shapley", "kernelshap", "loo",
+)  # fmt: skip
 TINY = {
     "name": "streams",
     "seed": 11,
@@ -27,16 +30,22 @@ TINY = {
 
 
 @functools.cache
-def _tables(methods: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _tables(
+    methods: tuple[str, ...], utility: str = "accuracy"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     scenario = {**TINY, "fl": {**TINY["fl"], "contribution": {
-        "methods": list(methods), "pay_by": "exact_shapley", "permutations": 7}}}  # fmt: skip
+        "methods": list(methods), "pay_by": "exact_shapley", "permutations": 7,
+        "utility": utility}}}  # fmt: skip
     tables = run_model(scenario).tables()
     return tables["model"], tables["scores"]
 
 
-def test_adding_mc_and_tmc_leaves_accuracy_and_exact_scores_byte_identical():
-    model_a, scores_a = _tables(("exact_shapley",))
-    model_b, scores_b = _tables(CROWDED)
+@pytest.mark.parametrize("utility", ["accuracy", "neg_loss"])
+def test_adding_mc_and_tmc_leaves_accuracy_and_exact_scores_byte_identical(utility):
+    """With neg_loss, too: a coalition's utility must not depend on which coalitions an
+    earlier method batched it with (the shared cache keeps the first answer)."""
+    model_a, scores_a = _tables(("exact_shapley",), utility)
+    model_b, scores_b = _tables(CROWDED, utility)
     assert model_a["accuracy"].to_numpy().tobytes() == model_b["accuracy"].to_numpy().tobytes()
     exact_a = scores_a[scores_a["method"] == "exact_shapley"].reset_index(drop=True)
     exact_b = scores_b[scores_b["method"] == "exact_shapley"].reset_index(drop=True)
