@@ -56,8 +56,10 @@ def model_reporters(model: FederationMarket) -> dict[str, Any]:
         "accuracy": lambda m: m.accuracy,  # = validation_accuracy (revenue, dashboards)
         "loss": lambda m: m.loss,
         "validation_accuracy": lambda m: m.accuracy,  # the set the coalition game scores
-        "test_accuracy": lambda m: m.last_result.test_accuracy if m.last_result else 0.0,
-        "test_loss": lambda m: m.last_result.test_loss if m.last_result else 0.0,
+        "test_accuracy": lambda m: (
+            m.last_result.test_accuracy if m.last_result else m.initial.test_accuracy
+        ),
+        "test_loss": lambda m: m.last_result.test_loss if m.last_result else m.initial.test_loss,
         "participants": lambda m: len(m.last_result.participants) if m.last_result else 0,
         "revenue": lambda m: m.revenue / unit,
         "emission": lambda m: m.emission / unit,

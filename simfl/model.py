@@ -84,9 +84,9 @@ class FederationMarket(mesa.Model):
         )
         self.n_clients = self.source.n_clients
         self.round = 0
-        self.accuracy = 0.0
-        self.loss = float("nan")
-        self.previous_accuracy = 0.0
+        self.initial = self.source.initial  # the model before round 1: step 0, round 1's v(∅)
+        self.accuracy = self.previous_accuracy = self.initial.accuracy
+        self.loss = self.initial.loss
         self.weights: list[Fraction] = [Fraction(0)] * self.n_clients
         self.last_result: RoundResult | None = None
         self.trajectory: list[RoundResult] = []  # every round's FL result, for replays
@@ -359,7 +359,7 @@ class FederationMarket(mesa.Model):
     def _announce(self) -> None:
         """This round's revenue (not in `mint` mode, which earns nothing) and emission
         (only in `mint` and `hybrid`), and the buy-backs they fund. Round 1's accuracy
-        gain counts from 0 (the untrained model is not evaluated)."""
+        gain counts from the initial model's validation accuracy (the source's `initial`)."""
         reward = self.reward
         args = (self.round, self.accuracy, self.previous_accuracy)
         revenue, emission = reward.revenue, reward.emission

@@ -5,8 +5,9 @@
   one FL trajectory; refused when participation feedback could change it;
 - `synthetic`: a parametrised score process, for pure market studies.
 
-Every source answers `run_round(refused) -> RoundResult` and names its clients' data
-sizes and behaviours, so the model cannot tell them apart.
+Every source answers `run_round(refused) -> RoundResult`, names its clients' data sizes
+and behaviours, and gives its `initial` model's numbers (model.parquet's step 0, round
+1's v(∅)), so the model cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from simfl.errors import ScenarioError
-from simfl.fl.results import RoundResult
+from simfl.fl.results import UNEVALUATED, InitialModel, RoundResult
 
 if TYPE_CHECKING:  # the schema imports this module for SCORE_SOURCES' names
     from simfl.config import Scenario
@@ -33,12 +34,14 @@ class ScoreSource(Protocol):
     n_clients: int
     client_sizes: tuple[int, ...]
     behaviours: tuple[str, ...]
+    initial: InitialModel  # the global model before round 1
 
     def run_round(self, refused: Collection[int] = ()) -> RoundResult: ...
 
 
 class TrajectoryReplay:
-    """Replays a recorded list of rounds; refuses to go past its end."""
+    """Replays a recorded list of rounds; refuses to go past its end. `initial`: the
+    recorded model before round 1 (default UNEVALUATED: accuracy 0, loss NaN)."""
 
     def __init__(
         self,
@@ -46,8 +49,10 @@ class TrajectoryReplay:
         client_sizes: Sequence[int],
         behaviours: Sequence[str],
         origin: str = "a recorded trajectory",
+        initial: InitialModel = UNEVALUATED,
     ) -> None:
         self.rounds = list(rounds)
+        self.initial = initial
         self.n_clients = len(client_sizes)
         self.client_sizes = tuple(client_sizes)
         self.behaviours = tuple(behaviours)
@@ -74,7 +79,9 @@ class SyntheticScores:
 
     `q_i` is each client's quality (given, or drawn log-normal from the run's rng);
     clients marked as free riders in `fl.behaviours` get quality 0. Data sizes are
-    proportional to quality. Costs no training: for market studies only.
+    proportional to quality. The initial model sits one step before round 1 on the same
+    curve, final - (final - start) / 0.7, at least 0. Costs no training: for market
+    studies only.
     """
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
@@ -97,6 +104,9 @@ class SyntheticScores:
         self.start, self.final = spec.start_accuracy, spec.final_accuracy
         self.rng = rng
         self.round = 0
+        before = max(self.final - (self.final - self.start) / 0.7, 0.0)
+        before_loss = float(-np.log(max(before, 1e-6)))
+        self.initial = InitialModel(before, before_loss, before, before_loss)
 
     def run_round(self, refused: Collection[int] = ()) -> RoundResult:
         self.round += 1
@@ -158,6 +168,11 @@ def load_replay(run_dir: str | Path, scenario: Scenario) -> TrajectoryReplay:
             f"fl.contribution.methods asks also for {sorted(wanted - methods)}"
         )
     n = len(clients)
+    step0 = model.loc[model["round"] == 0].iloc[0]
+    initial = InitialModel(
+        float(step0["accuracy"]), float(step0["loss"]),
+        float(step0["test_accuracy"]), float(step0["test_loss"]),
+    )  # fmt: skip
     rounds: list[RoundResult] = []
     for number, frame in scores.groupby("round", sort=True):
         row = model.loc[model["round"] == number].iloc[0]
@@ -190,6 +205,7 @@ def load_replay(run_dir: str | Path, scenario: Scenario) -> TrajectoryReplay:
         [int(c["size"]) for c in clients],
         [str(c["behaviour"]) for c in clients],
         origin=f"scores.replay_dir={str(run_dir)!r}",
+        initial=initial,
     )
 
 

@@ -38,7 +38,7 @@ from simfl.fl.datasets import load_dataset
 from simfl.fl.game import RoundGame, UtilityEvaluator
 from simfl.fl.models import build_model
 from simfl.fl.partition import partition
-from simfl.fl.results import RoundResult
+from simfl.fl.results import InitialModel, RoundResult
 from simfl.fl.rules import make_aggregator
 from simfl.fl.settings import BehaviourSettings, FLSettings
 from simfl.fl.training import evaluate, local_train
@@ -107,6 +107,9 @@ class FederatedTraining:
         self._global = parameters_to_vector(self._model.parameters()).detach().clone()
         self._initial = self._global.clone()
         self._validation = evaluate(self._model, self._global, self._x_val, self._y_val)
+        self.initial = InitialModel(
+            *self._validation, *evaluate(self._model, self._global, self._x_test, self._y_test)
+        )
         self._aggregator = make_aggregator(settings.strategy)
         self._mu = settings.strategy.proximal_mu if settings.strategy.name == "fedprox" else 0.0
         self._game_methods = [m for m in settings.contribution.methods if m in GAME_METHODS]

@@ -3,7 +3,24 @@ replays never import torch)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InitialModel:
+    """The global model before round 1, evaluated as a round's model is: the step-0 row of
+    model.parquet and v(∅) of round 1's game, so round 1's gain is checkable there."""
+
+    accuracy: float  # on the server validation set
+    loss: float  # mean cross-entropy on the validation set
+    test_accuracy: float  # on the held-out test set
+    test_loss: float
+
+
+# a trajectory recorded without its initial model (no `initial` given): the step-0 row
+# then reads accuracy 0 and loss NaN, and round 1's gain counts from accuracy 0
+UNEVALUATED = InitialModel(0.0, math.nan, 0.0, math.nan)
 
 
 @dataclass(frozen=True)

@@ -25,16 +25,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
 from simfl.atomic import write_json_atomic
 from simfl.config import Scenario
-from simfl.fl.results import RoundResult
+from simfl.fl.results import InitialModel, RoundResult
 from simfl.runner import package_version
 from simfl.sources import ScoreSource, TrajectoryReplay
 
-FORMAT = 2  # bump when the stored layout changes (2: rounds carry test_accuracy, test_loss)
+FORMAT = 3  # bump when the stored layout changes (2: rounds carry test_accuracy, test_loss;
+# 3: the initial model's numbers, `initial`)
 
 
 def cacheable(scenario: Scenario) -> bool:
@@ -66,6 +68,7 @@ class RecordingSource:
         self.n_clients = inner.n_clients
         self.client_sizes = tuple(inner.client_sizes)
         self.behaviours = tuple(inner.behaviours)
+        self.initial = inner.initial
         self.rounds: list[RoundResult] = []
 
     def run_round(self, refused: Collection[int] = ()) -> RoundResult:
@@ -109,6 +112,7 @@ def store(path: Path, recorder: RecordingSource, key: str) -> None:
         "key": key,
         "client_sizes": list(recorder.client_sizes),
         "behaviours": list(recorder.behaviours),
+        "initial": list(astuple(recorder.initial)),
         "rounds": [_encode(r) for r in recorder.rounds],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +132,7 @@ def load(path: Path) -> TrajectoryReplay | None:
         [int(s) for s in data["client_sizes"]],
         [str(b) for b in data["behaviours"]],
         origin=f"cached FL trajectory {data.get('key', path.stem)}",
+        initial=InitialModel(*(float(x) for x in data["initial"])),
     )
 
 

@@ -3,6 +3,7 @@ and exact Shapley shares out exactly the gain the reported validation accuracy m
 
 import copy
 import itertools
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from simfl.fl.aggregators import FedAdam, FedAvg, FedAvgM, Krum, Median, Trimmed
 from simfl.fl.engine import FederatedTraining, one_thread
 from simfl.fl.game import UtilityEvaluator
 from simfl.fl.models import build_model
+from simfl.fl.rules import RULE_NAMES
 from simfl.fl.settings import (
     ContributionSettings,
     FLSettings,
@@ -264,3 +266,56 @@ def test_accuracy_breaks_ties_like_argmax_first_class_wins():
     assert float(utilities(logits.T[None], y, "accuracy")[0]) == 0.5
     untied = logits + torch.tensor([0.0, 0.0, 0.5])  # class 2 now wins sample 1 and 2 alone
     assert float(utilities(untied.T[None], y, "accuracy")[0]) == 0.5  # samples 2, 3 right
+
+
+def _recorded(strategy: str, utility: str, reward: dict | None = None):
+    from simfl.model import run_model
+
+    scenario = {
+        "name": "gain",
+        "seed": 4,
+        "rounds": 3,
+        "fl": {
+            "dataset": "digits",
+            "clients": 5,
+            "max_train_samples": 500,
+            "partition": {"kind": "linear"},  # clearly unequal sizes
+            "local": {"epochs": 1, "lr": 0.1},
+            "strategy": {"name": strategy},
+            "contribution": {
+                "methods": ["exact_shapley"], "pay_by": "exact_shapley", "utility": utility},
+        },
+        "market": {"investors": [], "liquidity_providers": [], "substeps": 1},
+    }  # fmt: skip
+    if reward is not None:
+        scenario["market"]["reward"] = reward
+    return run_model(scenario).tables()
+
+
+@pytest.mark.parametrize("utility", ["accuracy", "neg_loss"])
+@pytest.mark.parametrize("strategy", RULE_NAMES)
+def test_exact_shapley_sums_to_model_parquets_gain_from_round_one(strategy, utility):
+    """Round 1 included: step 0 of model.parquet is the initial model (v(∅) of round 1),
+    so every round's Σφ is the table's gain, under every rule."""
+    tables = _recorded(strategy, utility)
+    model, scores = tables["model"].set_index("step"), tables["scores"]
+    column, sign = ("accuracy", 1.0) if utility == "accuracy" else ("loss", -1.0)
+    level = sign * model[column]
+    assert model.loc[0, "validation_accuracy"] == model.loc[0, "accuracy"] > 0.0
+    assert np.isfinite(model.loc[0, ["loss", "test_accuracy", "test_loss"]].astype(float)).all()
+    exact = scores[scores["method"] == "exact_shapley"].groupby("round")["score"].sum()
+    for rnd in (1, 2, 3):
+        assert exact[rnd] == pytest.approx(level[rnd] - level[rnd - 1], abs=1e-9), rnd
+
+
+def test_accuracy_gain_revenue_pays_round_ones_real_gain():
+    """Round 1 pays 1000 · (accuracy_1 - accuracy_0), floored to base units, with
+    accuracy_0 the initial model's, not 0."""
+    from simfl.config import BASE_UNIT
+
+    reward = {"mode": "direct", "revenue": {"kind": "accuracy_gain", "amount": 1000.0}}
+    model = _recorded("fedavg", "accuracy", reward)["model"].set_index("step")
+    gain = model.loc[1, "accuracy"] - model.loc[0, "accuracy"]
+    assert model.loc[0, "accuracy"] > 0.0 and 0.0 < gain < model.loc[1, "accuracy"]
+    want = int(1000 * BASE_UNIT * Fraction(gain)) / BASE_UNIT  # the schedule's exact floor
+    assert model.loc[1, "revenue"] == pytest.approx(want, abs=2.0 / BASE_UNIT)
