@@ -10,7 +10,7 @@ from pydantic import Field, create_model, field_validator, model_validator
 
 from simfl.config.base import NonNegInt, PositiveInt, Probability, Section
 from simfl.fl import settings as fls
-from simfl.fl.methods import Param, method_params, method_problems
+from simfl.fl.methods import Param, cgsv_alpha_problem, method_params, method_problems
 from simfl.fl.rules import RULES, resolved
 
 # Defaults live once, in the engine's dataclasses (`simfl.fl.settings`); the schema reads
@@ -326,6 +326,9 @@ class FL(Section):
         problems = method_problems(self.contribution, self.contribution.methods, self.clients)
         if problems:
             raise ValueError(problems[0])
+        alpha_problem = cgsv_alpha_problem(self.strategy, self.contribution)
+        if alpha_problem:
+            raise ValueError(alpha_problem)
         return self
 
     def to_settings(self) -> fls.FLSettings:

@@ -29,13 +29,14 @@ import numpy as np
 import torch
 from torch.nn.utils import parameters_to_vector
 
-from simfl.errors import PartitionError, TrainingDiverged, UserError
+from simfl.errors import ContributionError, PartitionError, TrainingDiverged, UserError
 from simfl.fl.aggregators import Aggregator
 from simfl.fl.behaviours import SubmitContext, make_behaviour
 from simfl.fl.cgsv_server import CGSVServer
 from simfl.fl.contribution import GAME_METHODS, ContributionScorer
 from simfl.fl.datasets import load_dataset
 from simfl.fl.game import RoundGame, UtilityEvaluator
+from simfl.fl.methods import cgsv_alpha_problem
 from simfl.fl.models import build_model
 from simfl.fl.partition import partition
 from simfl.fl.results import InitialModel, RoundResult
@@ -77,6 +78,9 @@ class FederatedTraining:
         bad = sorted(i for i in settings.behaviours if not 0 <= i < n)
         if bad:
             raise UserError(f"behaviours name client(s) {bad} but clients={n} (0..{n - 1})")
+        alpha_problem = cgsv_alpha_problem(settings.strategy, settings.contribution)
+        if alpha_problem:
+            raise ContributionError(alpha_problem)
         self._scorer = ContributionScorer(settings.contribution, n)
         rng = setup
         data = load_dataset(settings, rng)

@@ -176,7 +176,8 @@ GTG_PARAMS = (
     ),
     Param(
         "gtg_max_permutations", int, None,
-        "permutation cap per round; null = min(2^n, 0.8 x 2^n)", ge=1, nullable=True,
+        "permutation cap per round; null = min(2^n, max(floor, 0.8 x 2^n)), floor = "
+        "max(gtg_min_permutations, clients)", ge=1, nullable=True,
     ),
     Param(
         "gtg_convergence", float, 0.05,
@@ -262,6 +263,21 @@ def method_params() -> dict[str, tuple[Param, tuple[str, ...]]]:
             known, readers = found.get(param.name, (param, ()))
             found[param.name] = (known, (*readers, method.name))
     return found
+
+
+def cgsv_alpha_problem(strategy: Any, contribution: Any) -> str | None:
+    """`key: what is wrong` when the server runs CGSV and the `cgsv` score is listed with a
+    different α: both are Xu et al.'s one reputation EMA weight, so two values would make
+    the score and the server's aggregation weights two different processes."""
+    if strategy.name != "cgsv" or "cgsv" not in contribution.methods:
+        return None
+    if contribution.cgsv_alpha == strategy.cgsv_alpha:
+        return None
+    return (
+        f"contribution.cgsv_alpha: got {contribution.cgsv_alpha} but strategy.cgsv_alpha="
+        f"{strategy.cgsv_alpha}; under strategy cgsv both are the reputation's EMA weight α "
+        "(Xu et al. 2021): give both the same value"
+    )
 
 
 def method_problems(settings: Any, methods: tuple[str, ...], n_clients: int) -> list[str]:

@@ -115,3 +115,36 @@ def test_two_methods_declaring_one_name_differently_is_an_error(monkeypatch: pyt
     monkeypatch.setitem(METHODS, "cgsv_fast", other)
     with pytest.raises(ValueError, match="'cgsv_alpha' is declared twice, differently"):
         method_params()
+
+
+def test_cgsv_alpha_mismatch_under_the_cgsv_server_is_refused_at_validation_and_in_the_engine():
+    """One paper parameter, two keys: under strategy cgsv with the cgsv score listed, the
+    two α must agree; otherwise either is read alone and nothing is refused."""
+
+    def refused(strategy: dict, contribution: dict) -> list[str]:
+        fl = {"clients": 4, "strategy": strategy, "contribution": contribution}
+        try:
+            load_scenario({"fl": fl, **SYNTHETIC})
+        except ScenarioError as err:
+            return str(err).splitlines()[1:]
+        return []
+
+    cgsv = {"methods": ["cgsv"], "pay_by": "cgsv"}
+    assert refused({"name": "cgsv", "cgsv_alpha": 0.8}, {**cgsv, "cgsv_alpha": 0.9}) == [
+        "fl.contribution.cgsv_alpha: got 0.9 but strategy.cgsv_alpha=0.8; under strategy "
+        "cgsv both are the reputation's EMA weight α (Xu et al. 2021): give both the same value"
+    ]
+    assert refused({"name": "cgsv", "cgsv_alpha": 0.8}, {**cgsv, "cgsv_alpha": 0.8}) == []
+    assert refused({"name": "fedavg", "cgsv_alpha": 0.8}, {**cgsv, "cgsv_alpha": 0.9}) == []
+    assert refused({"name": "cgsv", "cgsv_alpha": 0.8}, {"methods": ["size"], "pay_by": "size",
+                                                        "cgsv_alpha": 0.9}) == []  # fmt: skip
+    from simfl.fl.engine import FederatedTraining
+    from simfl.fl.settings import FLSettings, StrategySettings
+
+    settings = FLSettings(
+        clients=4,
+        strategy=StrategySettings(name="cgsv", cgsv_alpha=0.8),
+        contribution=ContributionSettings(methods=("cgsv",), pay_by="cgsv", cgsv_alpha=0.9),
+    )
+    with pytest.raises(ContributionError, match=r"^contribution.cgsv_alpha: got 0.9 but"):
+        FederatedTraining(settings, np.random.default_rng(0))
