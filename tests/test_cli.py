@@ -379,14 +379,14 @@ def test_console_script_user_error_has_no_traceback(tmp_path):
 def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
     out = tmp_path / "results"
     process = subprocess.Popen(
-        [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=50", "--out", str(out)],
+        [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=2000", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
         seen = b""
         deadline = time.monotonic() + 90
-        while b"1/50" not in seen:  # the progress bar shows round 1 done
+        while b"1/2000" not in seen:  # the progress bar shows round 1 done
             chunk = os.read(process.stderr.fileno(), 4096)
             assert chunk and time.monotonic() < deadline, seen.decode(errors="replace")
             seen += chunk
@@ -405,14 +405,14 @@ def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
 def test_sigterm_mid_run_cleans_up_like_sigint_and_exits_143(tmp_path):
     out = tmp_path / "results"
     process = subprocess.Popen(
-        [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=50", "--out", str(out)],
+        [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=2000", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
         seen = b""
         deadline = time.monotonic() + 90
-        while b"1/50" not in seen:  # round 1 done: the temporary folder exists
+        while b"1/2000" not in seen:  # round 1 done: the temporary folder exists
             chunk = os.read(process.stderr.fileno(), 4096)
             assert chunk and time.monotonic() < deadline, seen.decode(errors="replace")
             seen += chunk
