@@ -185,6 +185,12 @@ def tmc_from_game(
 GTG_LAST_K = 10  # GTG convergence: the last 10 running estimates (reference code's last_k)
 
 
+def gtg_floor(n: int, min_permutations: int) -> int:
+    """GTG's least number of permutations per round: max(`min_permutations`, n), the
+    reference code's max(30, n), so every player leads at least one permutation."""
+    return max(min_permutations, n)
+
+
 def gtg_max_default(n: int, min_permutations: int) -> int:
     """The reference code's cap on GTG permutations: min(2^n, max(floor, 0.8 x 2^n))
     (without its random jitter of ±5), rounded down."""
@@ -231,7 +237,7 @@ def gtg_from_game(
     v_empty, v_full = ends = tuple(game.values(np.array([0, (1 << n) - 1])))
     if abs(v_full - v_empty) < between_tolerance:
         return np.zeros(n)
-    floor = max(min_permutations, n)
+    floor = gtg_floor(n, min_permutations)
     cap = gtg_max_default(n, floor) if max_permutations is None else max_permutations
     if cap < 1:
         raise ContributionError(f"gtg_shapley: max_permutations={cap} must be >= 1")

@@ -13,7 +13,7 @@ from simfl.config import load_scenario
 from simfl.errors import ContributionError, ScenarioError
 from simfl.fl.contribution import ContributionScorer
 from simfl.fl.game import UtilityEvaluator
-from simfl.fl.methods import METHODS
+from simfl.fl.methods import METHODS, RoundInput
 from simfl.fl.models import build_model
 from simfl.fl.settings import ContributionMethod, ContributionSettings
 from simfl.fl.shapley import game_from_value
@@ -165,3 +165,48 @@ def test_a_methods_scores_do_not_depend_on_the_other_methods_listed():
     crowded = scores(("mc_shapley", "kernelshap", "tmc_shapley", "gtg_shapley"))
     assert [r["tmc_shapley"] for r in alone] == [r["tmc_shapley"] for r in crowded]
     assert alone[0]["tmc_shapley"] != alone[1]["tmc_shapley"]  # the stream moves on
+
+
+def test_no_two_methods_draw_the_same_permutations():
+    """mc and tmc (tolerance 0: never truncates) with the same permutation count walk the
+    same permutations only if they share a stream; each has its own, so they differ."""
+    w = [0.3, -0.1, 0.2, 0.05, 0.15]
+
+    class Round(AdditiveRound):
+        def view(self):  # not additive: different permutations give different estimates
+            return game_from_value(
+                5, lambda s: float(np.tanh(sum(w[i] for i in s)) + len(s) ** 0.5)
+            )
+
+    methods = ("mc_shapley", "tmc_shapley")
+    settings = ContributionSettings(
+        methods=methods, pay_by="mc_shapley", permutations=3, truncation_tolerance=0.0
+    )
+    got = ContributionScorer(settings, 5).score(
+        tuple(range(5)), np.ones(5), torch.zeros(5, 1), Round(tuple(range(5)), w),
+        np.random.default_rng(3),
+    )[0]  # fmt: skip
+    assert got["mc_shapley"] != got["tmc_shapley"]
+    assert sum(got["mc_shapley"]) == pytest.approx(sum(got["tmc_shapley"]))  # both efficient
+
+
+def test_gtg_reads_each_tolerance_under_its_own_key():
+    """A round gaining 0.05 (v(S) = 0.01 |S|, 5 players): between_round_tolerance 0.1
+    skips it (zeros, 2 evaluations) whatever truncation_tolerance says; truncation 0.1
+    with between 0 keeps it and cuts each permutation after its first player (0.05 - 0.01
+    < 0.1), so the first player of each permutation gets 0.01."""
+
+    def gtg(between: float, within: float) -> tuple[np.ndarray, int]:
+        settings = ContributionSettings(
+            methods=("gtg_shapley",), pay_by="gtg_shapley",
+            between_round_tolerance=between, truncation_tolerance=within,
+        )  # fmt: skip
+        score = METHODS["gtg_shapley"].make(settings, 5)
+        game = game_from_value(5, lambda s: 0.01 * len(s))
+        inp = RoundInput(tuple(range(5)), np.ones(5), None, tuple(range(5)), game)
+        return score(inp, np.random.default_rng(0))
+
+    skipped, spent = gtg(between=0.1, within=0.0)
+    assert skipped.tolist() == [0.0] * 5 and spent == 2
+    kept, spent = gtg(between=0.0, within=0.1)
+    assert all(v > 0 for v in kept) and spent == 2 + 5

@@ -89,3 +89,28 @@ def test_many_players_on_a_budget_do_not_enumerate_every_coalition():
     w = np.linspace(-1.0, 2.0, 40)
     phi = kernel_shapley(40, lambda s: float(sum(w[i] for i in s)), 300, np.random.default_rng(1))
     assert phi == pytest.approx(w.tolist(), abs=1e-9)
+
+
+def test_enumerated_coalitions_weigh_the_kernel_sampled_ones_share_the_rest(monkeypatch):
+    """n = 6, budget 30: ∅, N and sizes 1 and 5 (12 coalitions) enumerated, each weighing
+    k(6, 1) = 5 / (6·1·5) = 1/6; the draws of sizes 2..4 (16 distinct coalitions) share the
+    kernel mass of those sizes, C(6,s)·k(6,s) = 5 / (s(6 - s)): 5/8 + 5/9 + 5/8 = 65/36,
+    equally."""
+    from simfl.fl import kernelshap
+
+    seen = {}
+    real = kernelshap._solve
+
+    def spy(n, masks, weights, gains, total):
+        seen["masks"], seen["weights"] = masks, weights
+        return real(n, masks, weights, gains, total)
+
+    monkeypatch.setattr(kernelshap, "_solve", spy)
+    kernel_from_game(game_from_value(6, random_game(6, 1)), 30, np.random.default_rng(2))
+    sizes = np.array([int(m).bit_count() for m in seen["masks"]])
+    weights = seen["weights"]
+    outer = (sizes == 1) | (sizes == 5)
+    assert outer.sum() == 12 and np.allclose(weights[outer], 1 / 6, rtol=1e-12)
+    inner = ~outer  # draws, repeats kept: each draw an equal share of 65/36
+    assert len(set(seen["masks"][inner].tolist())) == 16
+    assert np.allclose(weights[inner], 65 / 36 / inner.sum(), rtol=1e-12)

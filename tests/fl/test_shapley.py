@@ -10,6 +10,7 @@ from simfl.fl.shapley import (
     exact_shapley,
     game_from_value,
     gtg_converged,
+    gtg_floor,
     gtg_from_game,
     gtg_shapley,
     loo_from_game,
@@ -240,3 +241,21 @@ def test_exact_shapley_refuses_too_many_players():
 
     with pytest.raises(ContributionError, match="refused above max_players=20"):
         exact_shapley(21, lambda s: 0.0)
+
+
+def test_gtg_floor_is_max_of_min_permutations_and_n():
+    """The reference's max(30, n): above 30 players the floor is n. (Inside gtg_from_game
+    the n-term is not observable on its own: permutations come in groups of n.)"""
+    assert gtg_floor(35, 30) == 35
+    assert gtg_floor(5, 30) == 30
+    assert gtg_floor(8, 5) == 8
+
+
+def test_gtg_with_more_than_30_players_runs_one_whole_group_at_least():
+    """35 players on an additive game (converged at once, no truncation at tolerance 0):
+    one group of 35 permutations, each of 35 coalitions, plus ∅ and N."""
+    w = np.linspace(0.01, 0.35, 35)
+    game = CountingGame(35, lambda m: sum(w[i] for i in range(35) if m >> i & 1))
+    phi = gtg_from_game(game, np.random.default_rng(0), within_tolerance=0.0)
+    assert game.asked == 2 + 35 * 35
+    assert phi.tolist() == pytest.approx(w.tolist())
