@@ -155,7 +155,7 @@ def compare_payouts(
     `pct_equal_*` against the run's own `equal_payout_base`, and
     `market_equal_payout_base` (that market's own, equal to the run's by construction).
     """
-    from simfl.market.metrics import client_rewards, equal_payout_base
+    from simfl.analysis.metrics import client_rewards, equal_payout_base
     from simfl.sources import TrajectoryReplay
 
     config = model.scenario

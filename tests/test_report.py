@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simfl.analysis.metrics import headline_metrics
 from simfl.errors import UserError
-from simfl.market.metrics import headline_metrics
 from simfl.report import load_run, render_run, rewards_by_method, view
 from simfl.report.definitions import describe
 from simfl.report.figure import client_labels, dashboard_figure, headline, run_view

@@ -2,7 +2,7 @@
 
 Reads only a run folder (`manifest.json`, the parquet tables, `comparison.parquet`),
 never live objects, so `simfl report DIR` redraws any finished run. Headline numbers
-come from `simfl.market.metrics`; this module only lays them out.
+come from `simfl.analysis.metrics`; this module only lays them out.
 
 The dashboard: the WallStreetFeds figure (each client's reward as a % of an equal
 payout, grouped by contribution method) and the contribution-vs-reward scatter across
@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simfl.analysis.metrics import client_rewards, headline_metrics
 from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
-from simfl.market.metrics import client_rewards, headline_metrics
 from simfl.report.figure import DPI, dashboard_figure
 from simfl.report.page import report_html
 

@@ -1,6 +1,6 @@
 """What each headline metric means, its unit and how to print it (report.html, README).
 
-`describe(key)` answers for every key `simfl.market.metrics.headline_metrics` writes,
+`describe(key)` answers for every key `simfl.analysis.metrics.headline_metrics` writes,
 including the per-strategy `investor_pnl_<strategy>`; an unknown key gets a plain
 "(no definition yet)" rather than disappearing from the report.
 """

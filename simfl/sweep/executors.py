@@ -23,7 +23,7 @@ from typing import Any
 # imported once in the forkserver, so workers fork with them loaded: without the lazy
 # ones (sklearn for the digits data, torch._dynamo on the first optimizer) each fresh
 # worker's first run pays ~2-3 s of imports
-PRELOAD = ("simfl.model", "simfl.runner", "simfl.sweep.trajectory_cache", "simfl.market.metrics",
+PRELOAD = ("simfl.model", "simfl.runner", "simfl.sweep.trajectory_cache", "simfl.analysis.metrics",
            "sklearn.datasets", "torch.optim", "torch._dynamo")  # fmt: skip
 KILL_GRACE_SECONDS = 5.0  # how long a terminated worker may take to exit before SIGKILL
 

@@ -59,7 +59,7 @@ def _write_headline(run_dir: Path) -> None:
     """`render` hook of `run_scenario`: headline metrics into the run's temp folder."""
     manifest = json.loads((run_dir / MANIFEST).read_text())
     try:
-        from simfl.market.metrics import METRIC_TABLES, headline_metrics
+        from simfl.analysis.metrics import METRIC_TABLES, headline_metrics
 
         tables = read_tables(run_dir, METRIC_TABLES)
         metrics: dict[str, Any] = headline_metrics(tables, manifest)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
+from simfl.analysis.metrics import equal_payout_base
 from simfl.config import load_scenario
 from simfl.errors import ScenarioError
-from simfl.market.metrics import equal_payout_base
 from simfl.model import QUICKSTART, run_model
 
 UNIT = 10**18

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simfl.market.metrics import (
+from simfl.analysis.metrics import (
     _correlation,
     client_rewards,
     equal_payout_base,
