@@ -175,8 +175,8 @@ class Reward(Section):
     buyback_slices: PositiveInt = Field(
         1,
         description="buy-backs split into this many equal slices, one at the start of each "
-        "of the first trading substeps (1 = all at once, before trading); slices the round "
-        "has no substep for are carried to the next round",
+        "of the first trading substeps (1 = all at once, before trading); at most "
+        "max(market.substeps, 1)",
     )
     buyback_max_slippage_bps: Annotated[int, Field(ge=1, le=9999)] | None = Field(
         None,
