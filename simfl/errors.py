@@ -10,6 +10,16 @@ class UserError(SimflError):
     """The user's input is wrong (scenario, sweep file, path): exit status 2, no traceback."""
 
 
+class RunFolderError(UserError):
+    """A results folder cannot be read as a run (missing, unfinished, a table or column
+    absent, a file damaged). `where` names the folder or file, `problem` what is wrong,
+    `hint` what to do; the message joins them."""
+
+    def __init__(self, where: object, problem: str, hint: str) -> None:
+        self.where, self.problem, self.hint = str(where), problem, hint
+        super().__init__(f"{where}: {problem}; {hint}")
+
+
 class ScenarioError(UserError):
     """A scenario or sweep file is malformed; the message lists every problem by dotted path."""
 

@@ -23,16 +23,15 @@ from typing import Any
 
 import pandas as pd
 
+from simfl.analysis.run_folder import MANIFEST, TABLES, RunFolder, open_folder
 from simfl.atomic import check_folder_name, write_json_atomic
 from simfl.config import Scenario, load_scenario
-from simfl.errors import UserError
+from simfl.errors import RunFolderError, UserError
 from simfl.model import FederationMarket, run_model
 from simfl.recording import comparison_inputs, recorded_tables
 from simfl.sources import ScoreSource
 from simfl.tables import write_table
 
-TABLES = ("model", "agents", "scores", "events", "flows", "comparison")
-MANIFEST = "manifest.json"
 PACKAGES = ("simfl", "torch", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy")
 
 
@@ -286,19 +285,16 @@ def run_scenario(
 
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
-    """The run's manifest, or None if the folder holds no complete run."""
-    path = Path(run_dir) / MANIFEST
+    """The run's manifest, or None if the folder holds no complete run (a thin wrapper of
+    `simfl.analysis.run_folder.RunFolder`, which says why instead)."""
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError):
+        return RunFolder.open(run_dir).manifest.data
+    except RunFolderError:
         return None
-    return manifest if manifest.get("status") == "complete" else None
 
 
 def read_tables(run_dir: str | Path, names: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
-    """Result tables of a run folder (default: all five), as pandas frames."""
-    run_dir = Path(run_dir)
-    missing = [n for n in names if not (run_dir / f"{n}.parquet").is_file()]
-    if missing:
-        raise UserError(f"{run_dir}: not a simfl run folder (missing {', '.join(missing)})")
-    return {name: pd.read_parquet(run_dir / f"{name}.parquet") for name in names}
+    """Result tables of a run folder (default: all of them), as pandas frames; a thin
+    wrapper of `RunFolder.tables` (no manifest needed: a folder being written has none
+    yet). `RunFolderError` names every missing table, or a damaged file."""
+    return open_folder(run_dir).tables(names)

@@ -12,7 +12,6 @@ and behaviours, and gives its `initial` model's numbers (model.parquet's step 0,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -134,26 +133,22 @@ class SyntheticScores:
 
 def load_replay(run_dir: str | Path, scenario: Scenario) -> TrajectoryReplay:
     """The FL trajectory recorded in an earlier run's results folder."""
-    import pandas as pd
+    from simfl.analysis.run_folder import RunFolder  # the one run-folder reader
+    from simfl.errors import RunFolderError
 
     run_dir = Path(run_dir)
-    manifest_path = run_dir / "manifest.json"
-    needed = [manifest_path, run_dir / "scores.parquet", run_dir / "model.parquet"]
-    missing = [p.name for p in needed if not p.is_file()]
-    if missing:
-        raise ScenarioError(
-            f"scores.replay_dir={str(run_dir)!r}: not a complete simfl run folder "
-            f"(missing {', '.join(missing)})"
-        )
-    manifest = json.loads(manifest_path.read_text())
-    clients = manifest.get("clients", [])
+    try:
+        run = RunFolder.open(run_dir, tables=("scores", "model"))
+        scores, model = run.table("scores"), run.table("model")
+    except RunFolderError as err:
+        lead = f"scores.replay_dir={str(run_dir)!r}"
+        raise ScenarioError(f"{lead}: {err.problem}; {err.hint}") from None
+    clients = run.manifest.clients
     if len(clients) != scenario.fl.clients:
         raise ScenarioError(
             f"scores.replay_dir={str(run_dir)!r} has {len(clients)} clients "
             f"but fl.clients={scenario.fl.clients}"
         )
-    scores = pd.read_parquet(run_dir / "scores.parquet")
-    model = pd.read_parquet(run_dir / "model.parquet")
     lacking = [c for c in REPLAY_MODEL_COLUMNS if c not in model.columns]
     if lacking:
         raise ScenarioError(

@@ -16,7 +16,6 @@ Sane ranges decided here (not physical limits, typo catchers):
 from __future__ import annotations
 
 import gzip
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ CIFAR10 = (50_000, 10)  # five python batches of 10,000
 IDX_LABELS = "train-labels-idx1-ubyte.gz"
 IDX_IMAGES = "train-images-idx3-ubyte.gz"
 CIFAR_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-REPLAY_FILES = ("manifest.json", "scores.parquet", "model.parquet")
+REPLAY_TABLES = ("scores", "model")  # what a replay reads besides manifest.json
 
 
 @dataclass(frozen=True)
@@ -264,16 +263,19 @@ def _replay_problems(scenario: Scenario) -> list[str]:
     if not folder.is_dir():
         what = "does not exist" if not folder.exists() else "is not a folder"
         return [f"{lead}, which {what}; give an earlier run's results/<run-id>/ folder"]
-    missing = [n for n in REPLAY_FILES if not (folder / n).is_file()]
-    if missing:
-        return [f"{lead}: not a complete simfl run folder (missing {', '.join(missing)})"]
+    from simfl.analysis.run_folder import RunFolder  # the one run-folder reader (a leaf)
+    from simfl.errors import RunFolderError
+
     try:
-        manifest = json.loads((folder / "manifest.json").read_text())
+        run = RunFolder.open(folder, complete=False, tables=REPLAY_TABLES)
+        manifest = run.manifest.data
         recorded = manifest["scenario"]
         clients = len(manifest["clients"])
         rounds = int(recorded["rounds"])
         methods = set(recorded["fl"]["contribution"]["methods"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except RunFolderError as err:
+        return [f"{lead}: {err.problem}"]
+    except (ValueError, KeyError, TypeError) as err:
         return [f"{lead}: its manifest.json cannot be read as a simfl manifest ({err})"]
     if manifest.get("status") != "complete":
         return [f"{lead}: the run there did not complete (status {manifest.get('status')!r})"]

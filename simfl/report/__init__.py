@@ -15,7 +15,6 @@ see `simfl.report.figure`. `dashboard.png` is always written (report.html embeds
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simfl.analysis.metrics import client_rewards, headline_metrics
+from simfl.analysis.run_folder import RunFolder, read_file
 from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
 from simfl.report.figure import DPI, dashboard_figure
@@ -46,31 +46,16 @@ OPTIONAL = ("comparison", "flows")  # drawn when present (older runs lack them)
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """The tables a report needs and the manifest; `UserError` if the folder is no run."""
-    run_dir = Path(run_dir)
-    try:
-        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = None
-    if not isinstance(manifest, dict) or manifest.get("status") != "complete":
-        raise UserError(f"{run_dir}: no complete run here (manifest.json missing or unfinished)")
-    missing = [n for n in NEEDED if not (run_dir / f"{n}.parquet").is_file()]
-    if missing:
-        raise UserError(f"{run_dir}: not a simfl run folder (missing {', '.join(missing)})")
-    optional = [n for n in OPTIONAL if (run_dir / f"{n}.parquet").is_file()]
-    names = [*NEEDED, *optional]
-    return {name: read_table(run_dir / f"{name}.parquet") for name in names}, manifest
+    """The tables a report needs and the manifest; `RunFolderError` (a `UserError`) if
+    the folder holds no complete run, or a table is missing or damaged."""
+    run = RunFolder.open(run_dir, tables=NEEDED)
+    optional = [n for n in OPTIONAL if run.has(n)]
+    return run.tables([*NEEDED, *optional]), run.manifest.data
 
 
 def read_table(path: Path) -> pd.DataFrame:
     """One parquet table; `UserError` naming the file if it is damaged (not a traceback)."""
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
-        raise UserError(
-            f"{path}: not a readable parquet table ({str(err).splitlines()[0]}); "
-            "the run folder is damaged: run the scenario again"
-        ) from None
+    return read_file(Path(path))
 
 
 def rewards_by_method(tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> pd.DataFrame:

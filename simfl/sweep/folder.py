@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
+from simfl.analysis.run_folder import RunFolder
 from simfl.atomic import atomic_path, write_json_atomic
-from simfl.errors import UserError
-from simfl.runner import MANIFEST, ensure_folder
+from simfl.errors import RunFolderError, UserError
+from simfl.runner import ensure_folder
 from simfl.sweep.designs import Sweep
 
 HEADLINE = "headline.json"  # per-run headline metrics, written inside the run's temp folder
@@ -103,8 +104,8 @@ def summarise(sweep: Sweep, root: Path) -> pd.DataFrame:
     for spec in sweep.runs:
         run_dir = root / RUNS / spec.run_id
         try:
-            manifest = json.loads((run_dir / MANIFEST).read_text())
-        except (OSError, ValueError):
+            manifest = RunFolder.open(run_dir, complete=False).manifest.data
+        except RunFolderError:
             manifest = {"status": "not_run"}
         headline = {}
         if manifest.get("status") == "complete" and (run_dir / HEADLINE).is_file():

@@ -27,7 +27,6 @@ workers import the main module, as with multiprocessing's spawn.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import sys
@@ -36,10 +35,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from simfl.analysis.run_folder import MANIFEST, RunFolder
 from simfl.atomic import write_json_atomic
 from simfl.config import load_scenario
 from simfl.errors import UserError
-from simfl.runner import MANIFEST, read_manifest, read_tables
+from simfl.runner import read_manifest
 from simfl.sweep.designs import RunSpec, Sweep, load_sweep
 from simfl.sweep.executors import DaskPool, LocalPool, single_thread
 from simfl.sweep.folder import (
@@ -57,12 +57,12 @@ from simfl.sweep.folder import (
 
 def _write_headline(run_dir: Path) -> None:
     """`render` hook of `run_scenario`: headline metrics into the run's temp folder."""
-    manifest = json.loads((run_dir / MANIFEST).read_text())
+    run = RunFolder.open(run_dir)
     try:
         from simfl.analysis.metrics import METRIC_TABLES, headline_metrics
 
-        tables = read_tables(run_dir, METRIC_TABLES)
-        metrics: dict[str, Any] = headline_metrics(tables, manifest)
+        tables = run.tables(METRIC_TABLES)
+        metrics: dict[str, Any] = headline_metrics(tables, run.manifest.data)
     except Exception as err:  # metrics must never lose a run
         metrics = {"metrics_error": f"{type(err).__name__}: {err}"}
     write_json_atomic({"metrics": metrics}, run_dir / HEADLINE)
