@@ -127,6 +127,11 @@ class Strategy(Section):
     krum_byzantine: NonNegInt = Field(
         _FL.strategy.krum_byzantine, description="krum: assumed number of Byzantine clients f"
     )
+    krum_keep: Annotated[int, Field(ge=1)] | None = Field(
+        _FL.strategy.krum_keep,
+        description="krum: average the m best-scored updates (Multi-Krum); null = m = "
+        "clients - f, 1 = Krum",
+    )
     cgsv_alpha: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         _FL.strategy.cgsv_alpha, description="cgsv: EMA weight on past reputation"
     )

@@ -197,13 +197,17 @@ class TrimmedMean:
 
 
 class Krum:
-    """Krum (Blanchard et al. 2017): keep the one update whose summed squared distance to
-    its c - f - 2 nearest other members is smallest. Krum's guarantee needs c > 2f + 2; a
-    smaller coalition uses max(c - f - 2, 1) neighbours (at most c - 1), and a coalition of
-    one keeps its only update. Ties go to the lowest client index. Sizes are ignored."""
+    """Krum (Blanchard et al. 2017): score each update by its summed squared distance to
+    its c - f - 2 nearest other members; keep the best-scored one (`keep` = 1, Krum) or
+    average the `keep` best, unweighted (Multi-Krum, the paper's Section 5; `keep` = None:
+    m = c - f, at least 1). Krum's guarantee needs c > 2f + 2; a smaller coalition uses
+    max(c - f - 2, 1) neighbours (at most c - 1), and a coalition of one keeps its only
+    update; a coalition of fewer than `keep` averages all. Ties go to the lowest client
+    index. Sizes are ignored."""
 
-    def __init__(self, byzantine: int) -> None:
+    def __init__(self, byzantine: int, keep: int | None = 1) -> None:
         self.byzantine = byzantine
+        self.keep = keep
 
     def __call__(self, global_params, updates, sizes):
         return self.coalition_models(global_params, updates, sizes, _everyone(updates))[0]
@@ -221,7 +225,15 @@ class Krum:
         scores = torch.where(take, ordered, torch.zeros(())).sum(dim=2)
         scores = torch.where(count[:, None] == 1, torch.zeros(()), scores)
         scores = torch.where(members, scores, inf)
-        return global_params + updates[scores.argmin(dim=1)]
+        if self.keep is None:
+            kept = torch.clamp(count - self.byzantine, min=1)
+        else:
+            kept = torch.clamp(count, max=self.keep)
+        rank = torch.empty_like(scores, dtype=torch.long)
+        order = scores.argsort(dim=1, stable=True)  # ties: the lowest client index first
+        rank.scatter_(1, order, torch.arange(m).expand_as(order).contiguous())
+        chosen = (rank < kept[:, None]).to(updates.dtype)
+        return global_params + (chosen / kept[:, None].to(updates.dtype)) @ updates
 
     def linear_form(self, global_params):
         return None

@@ -76,7 +76,7 @@ def _trimmed_mean(s: Any) -> Any:
 def _krum(s: Any) -> Any:
     from simfl.fl.aggregators import Krum
 
-    return Krum(s.krum_byzantine)
+    return Krum(s.krum_byzantine, s.krum_keep)
 
 
 def _cgsv(s: Any) -> Any:
@@ -107,7 +107,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule("median", (), "Yin et al., ICML 2018", _median),
         Rule("trimmed_mean", ("trim_fraction",), "Yin et al., ICML 2018", _trimmed_mean),
-        Rule("krum", ("krum_byzantine",), "Blanchard et al., NeurIPS 2017", _krum),
+        Rule("krum", ("krum_byzantine", "krum_keep"), "Blanchard et al., NeurIPS 2017", _krum),
         Rule("cgsv", ("cgsv_alpha", "cgsv_beta", "cgsv_gamma"), "Xu et al., NeurIPS 2021", _cgsv),
     )
 }

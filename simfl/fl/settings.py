@@ -88,6 +88,11 @@ class StrategySettings:
     tau: float = 1e-3  # fedadam
     trim_fraction: float = 0.1  # trimmed_mean: fraction cut at each end
     krum_byzantine: int = 1  # krum: assumed number of Byzantine clients f
+    # krum: average the m best-scored updates, unweighted (Multi-Krum, Blanchard et al.
+    # 2017); None = m = c - f, 1 = Krum. Multi-Krum by default: Krum alone keeps one
+    # update, ends below 0.85 on IID digits (0.844 at seed 2 of 0-9) and freezes at a
+    # free rider's zero update on Dirichlet(0.5) splits
+    krum_keep: int | None = None
     cgsv_alpha: float = 0.95  # cgsv: EMA weight on past reputation (Xu et al. 2021)
     cgsv_beta: float = 1.0  # cgsv: altruism β of the reward share tanh(β r_i)
     cgsv_gamma: float = 0.5  # cgsv: length Γ of each normalised update

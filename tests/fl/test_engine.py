@@ -5,6 +5,7 @@ import pytest
 
 from simfl.errors import TrainingDiverged, UserError
 from simfl.fl.engine import FederatedTraining
+from simfl.fl.rules import RULE_NAMES
 from simfl.fl.settings import (
     BehaviourSettings,
     ContributionSettings,
@@ -199,17 +200,21 @@ def test_cnn_on_a_cifar10_miniature_scores_coalitions(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["fedavg", "fedprox", "fedavgm", "fedadam", "median", "trimmed_mean", "krum"]
+    ("name", "seed"),
+    [(name, 0) for name in RULE_NAMES] + [("krum", 2), ("median", 5)],
 )
-def test_every_aggregator_trains_iid_digits_with_its_defaults(name):
-    """10 clients, 20 rounds, every setting at its default but the rule (measured 0.89-0.97
-    over seeds 0-4; FedAdam at server_lr 1.0 ends at 0.11)."""
+def test_every_aggregator_trains_iid_digits_with_its_defaults(name, seed):
+    """10 clients, 20 rounds, every setting at its default but the rule. Measured over
+    seeds 0-9, lowest (seed): fedavg, fedprox, trimmed_mean 0.861 (5), median 0.864 (5),
+    cgsv 0.886 (5), fedadam 0.919 (6), fedavgm 0.928 (5), krum (Multi-Krum, m = c - f)
+    0.861 (5); plain Krum (krum_keep 1) 0.844 (2), a miss. Seed 2 pins krum's default,
+    seed 5 median's lowest. FedAdam at server_lr 1.0 ends at 0.11."""
     s = FLSettings(
         clients=10,
         strategy=StrategySettings(name=name),
         contribution=ContributionSettings(methods=("size",), pay_by="size"),
     )
-    _, rounds = _run(s, 20)
+    _, rounds = _run(s, 20, seed=seed)
     assert rounds[-1].accuracy >= 0.85
 
 

@@ -82,6 +82,20 @@ def ref_krum(w, u, n, s, f):
     return w + u[best]
 
 
+def ref_multi_krum(w, u, n, s, f, keep):
+    """Blanchard et al.'s Multi-Krum: the unweighted mean of the `keep` best Krum scores
+    (None: c - f of them, at least 1); ties to the lowest index."""
+    s = list(s)
+    k = min(max(len(s) - f - 2, 1), len(s) - 1)
+    scores = []
+    for i in s:
+        d = sorted(float(((u[i] - u[j]) ** 2).sum()) for j in s if j != i)
+        scores.append((sum(d[:k]) if len(s) > 1 else 0.0, i))
+    m = max(len(s) - f, 1) if keep is None else min(keep, len(s))
+    best = [i for _, i in sorted(scores)[:m]]  # sorted by (score, index)
+    return w + u[best].mean(axis=0)
+
+
 def _check(agg, ref, w, u):
     members = torch.tensor([[i in s for i in range(M)] for s in _subsets()])
     state = copy.deepcopy(vars(agg))
@@ -154,6 +168,14 @@ def test_trimmed_mean_coalitions_cut_per_coalition_size():
 def test_krum_coalitions_pick_the_most_central_member():
     u = _updates(7)
     _check(Krum(1), lambda s: ref_krum(W, u, SIZES, s, 1), W, u)
+
+
+@pytest.mark.parametrize("keep", [None, 2, 3])
+def test_multi_krum_coalitions_average_the_best_scored_members(keep):
+    """keep None: m = c - 1 (f = 1), e.g. 4 of the 5; 2 and 3: that many, all of a
+    smaller coalition."""
+    u = _updates(7)
+    _check(Krum(1, keep), lambda s: ref_multi_krum(W, u, SIZES, s, 1, keep), W, u)
 
 
 def test_the_game_weights_coalitions_by_claimed_size():
