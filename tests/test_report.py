@@ -391,7 +391,7 @@ def test_federation_balance_sheet_replaces_an_empty_treasury(many_dir):
     labels = ax.get_legend_handles_labels()[1]
     assert "pool shares (spot)" in labels and "all of it, liquidation mark" in labels
     tables, _ = load_run(many_dir)
-    fed = tables["agents"][tables["agents"]["kind"] == "federation"]
+    fed = tables["federation"]  # every step (tables["agents"] holds the first and last)
     assert (
         fed["tokens_value"] == 0
     ).all() and "client tokens (spot)" not in labels  # no empty layer

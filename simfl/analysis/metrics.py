@@ -20,8 +20,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simfl.analysis.run_folder import RunFolder
+from simfl.analysis.series import client_columns, client_wide
+
 Tables = dict[str, pd.DataFrame]
 METRIC_TABLES = ("model", "agents", "scores")  # the result tables these metrics read
+
+
+def metric_tables(run: RunFolder) -> Tables:
+    """What these metrics read of a run folder, and no more: `model` and `scores` whole,
+    `agents` at its first and last step only (every agent has a row at every step, and
+    the metrics compare genesis with the end: 2 of 3,001 steps at 3,000 rounds)."""
+    ends = run.step_range("agents")
+    agents = run.table("agents", steps=sorted(set(ends))) if ends else run.table("agents")
+    return {"model": run.table("model"), "agents": agents, "scores": run.table("scores")}
 
 
 def gini(values: Sequence[float]) -> float:
@@ -100,7 +112,7 @@ def nominal_budget(tables: Tables, manifest: dict[str, Any]) -> float:
     method; a comparison passes its run's yardstick to every compared market.
     """
     model = tables["model"]
-    paid = [c for c in model if c.startswith(("paid_base_", "bought_back_"))]
+    paid = client_columns(model, "paid_base", "bought_back")
     spent = float(model[paid].iloc[-1].sum()) if paid else 0.0
     return spent + float(model["emission"].sum()) * genesis_price(manifest)
 
@@ -205,18 +217,21 @@ def joint_liquidation(tables: Tables, manifest: dict[str, Any]) -> tuple[float, 
     fetch together.
     """
     final = final_agents(tables)
-    last = tables["model"].iloc[-1]
+    last = tables["model"].iloc[[-1]]
+    reserves_base = client_wide(last, "reserve_base").iloc[0]
+    reserves_token = client_wide(last, "reserve_token").iloc[0]
+    prices = client_wide(last, "price").iloc[0]
     curve = valuation_pool(manifest)
     holdings = [list(h) for h in final["holdings"] if h is not None and len(h)]
     n = max((len(h) for h in holdings), default=0)
     joint = spot = 0.0
     for i in range(n):
-        reserve_base = _units(float(last[f"reserve_base_{i}"]))
-        reserve_token = _units(float(last[f"reserve_token_{i}"]))
+        reserve_base = _units(float(reserves_base[i]))
+        reserve_token = _units(float(reserves_token[i]))
         for held in (_units(h[i]) for h in holdings):
             if held <= 0 or reserve_token <= 0:
                 continue
-            spot += held * float(last[f"price_{i}"]) / 10**18
+            spot += held * float(prices[i]) / 10**18
             out = curve.amount_out("CST", held, reserve_token, reserve_base)
             reserve_token += held
             reserve_base -= out
@@ -249,6 +264,8 @@ def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, floa
         return float(reward[mask].clip(lower=0.0).sum() / total) if total else 0.0
 
     last = model.iloc[-1]
+    volumes = client_wide(model, "volume_base").iloc[-1]
+    prices = client_wide(model, "price").iloc[-1]
     n = len(rewards)
     equal = float(rewards["equal_payout_base"].iloc[0]) if n else math.nan
     joint, outside_spot = joint_liquidation(tables, manifest)
@@ -272,9 +289,9 @@ def headline_metrics(tables: Tables, manifest: dict[str, Any]) -> dict[str, floa
         "participation_rate": float(rewards["participation_rate"].mean()),
         "treasury_base": float(last["treasury_base"]),
         "revenue_total": float(last["revenue_total"]),
-        "total_volume_base": float(sum(last[f"volume_base_{i}"] for i in range(n))),
-        "price_min": float(min(last[f"price_{i}"] for i in range(n))),
-        "price_max": float(max(last[f"price_{i}"] for i in range(n))),
+        "total_volume_base": float(sum(volumes[i] for i in range(n))),
+        "price_min": float(min(prices[i] for i in range(n))),
+        "price_max": float(max(prices[i] for i in range(n))),
         "slippage_paid": float(final["slippage_paid"].sum()),
         "joint_liquidation_base": joint,
         "outside_tokens_spot_base": outside_spot,

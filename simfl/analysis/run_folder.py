@@ -162,17 +162,11 @@ class RunFolder:
         return list(self._read(name, lambda path: pq.read_schema(path)).names)
 
     def step_range(self, name: str = "agents") -> tuple[int, int] | None:
-        """(first, last) step recorded in a table, from the step column alone; None if
-        the table is empty."""
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
+        """(first, last) step recorded in a table (`round` for scores), from the row
+        groups' statistics when written (no rows read), else from the step column alone;
+        None if the table is empty."""
         column = STEP_COLUMN.get(name, "step")
-        steps = self._read(name, lambda path: pq.read_table(path, columns=[column]))[column]
-        if len(steps) == 0:
-            return None
-        ends = pc.min_max(steps)
-        return int(ends["min"].as_py()), int(ends["max"].as_py())
+        return self._read(name, lambda path: _column_range(path, column))
 
     def table(
         self,
@@ -206,14 +200,10 @@ class RunFolder:
                     f"lacks column(s) {', '.join(lacking)} (written by an older simfl)",
                     RUN_AGAIN,
                 )
-        return self._read(
-            name,
-            lambda path: pd.read_parquet(
-                path,
-                columns=list(columns) if columns is not None else None,
-                filters=filters or None,
-            ),
-        )
+        chosen = list(columns) if columns is not None else None
+        if not filters:
+            return self._read(name, lambda path: pd.read_parquet(path, columns=chosen))
+        return self._read(name, lambda path: _filtered(path, chosen, filters))
 
     def tables(self, names: Iterable[str] = TABLES) -> dict[str, pd.DataFrame]:
         """Whole tables by name (every missing one named at once)."""
@@ -229,6 +219,64 @@ class RunFolder:
 
     def _read(self, name: str, read: Callable[[Path], Any]) -> Any:
         return read_file(self.file(name), read)
+
+
+def _column_range(path: Path, column: str) -> tuple[int, int] | None:
+    """(min, max) of an integer column: row-group statistics, or the column read."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    if meta.num_rows == 0:
+        return None
+    index = meta.schema.to_arrow_schema().get_field_index(column)
+    stats = [meta.row_group(i).column(index).statistics for i in range(meta.num_row_groups)]
+    if all(s is not None and s.has_min_max for s in stats):
+        return int(min(s.min for s in stats)), int(max(s.max for s in stats))
+    ends = pc.min_max(pq.read_table(path, columns=[column])[column])
+    return int(ends["min"].as_py()), int(ends["max"].as_py())
+
+
+def _filtered(
+    path: Path, columns: list[str] | None, filters: list[tuple[str, str, list[Any]]]
+) -> pd.DataFrame:
+    """The rows of a parquet file whose filter columns hold one of the listed values,
+    read one row group at a time (a row group whose statistics rule every value out is
+    skipped unread), so memory holds one row group's requested columns plus the matches.
+    Converted as `pandas.read_parquet` converts (`use_pandas_metadata`, `to_pandas()`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    names = file.schema_arrow.names if columns is None else columns
+    read = list(dict.fromkeys([*names, *(column for column, _, _ in filters)]))
+    parts = []
+    for group in range(file.num_row_groups):
+        meta = file.metadata.row_group(group)
+        if not all(_may_hold(meta, file.schema_arrow, f) for f in filters):
+            continue
+        part = file.read_row_group(group, columns=read, use_pandas_metadata=True)
+        mask = None
+        for column, _, values in filters:
+            hit = pc.is_in(part[column], value_set=pa.array(values, part.schema.field(column).type))
+            mask = hit if mask is None else pc.and_(mask, hit)
+        parts.append(part.filter(mask))
+    table = pa.concat_tables(parts) if parts else file.schema_arrow.empty_table()
+    keep = [*names, *(c for c in table.column_names if c not in read)]  # pandas index, if any
+    return table.select([c for c in keep if c in table.column_names]).to_pandas()
+
+
+def _may_hold(meta: Any, schema: Any, condition: tuple[str, str, list[Any]]) -> bool:
+    """False only when a row group's min/max statistics rule out every listed value."""
+    column, _, values = condition
+    stats = meta.column(schema.get_field_index(column)).statistics
+    if stats is None or not stats.has_min_max:
+        return True
+    try:
+        return any(stats.min <= v <= stats.max for v in values)
+    except TypeError:  # values not comparable with the statistics' type
+        return True
 
 
 def read_file(path: Path, read: Callable[[Path], Any] = pd.read_parquet) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simfl.analysis.metrics import client_rewards, headline_metrics
+from simfl.analysis.metrics import client_rewards, headline_metrics, metric_tables
 from simfl.analysis.run_folder import RunFolder, read_file
 from simfl.atomic import write_bytes_atomic
 from simfl.errors import UserError
@@ -40,6 +40,7 @@ FIXED_METADATA = {  # no dates or tool versions: the same run gives the same fil
 }
 NEEDED = ("model", "agents", "scores")
 OPTIONAL = ("comparison", "flows")  # drawn when present (older runs lack them)
+FEDERATION_COLUMNS = ("step", "kind", "base", "tokens_value", "value_spot", "value_liquidation")
 
 
 # ----------------------------------------------------------------------- inputs
@@ -47,10 +48,21 @@ OPTIONAL = ("comparison", "flows")  # drawn when present (older runs lack them)
 
 def load_run(run_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The tables a report needs and the manifest; `RunFolderError` (a `UserError`) if
-    the folder holds no complete run, or a table is missing or damaged."""
+    the folder holds no complete run, or a table is missing or damaged.
+
+    Only what the panels draw is read: `model`, `scores` and the optional tables whole,
+    `agents` at its first and last step (`metric_tables`), and as `federation` the
+    federation's rows of every step in the columns its balance-sheet panel draws. A
+    3,000-round run's agents table has ~400k rows with a list column; reading all of it
+    took most of the report's memory.
+    """
     run = RunFolder.open(run_dir, tables=NEEDED)
-    optional = [n for n in OPTIONAL if run.has(n)]
-    return run.tables([*NEEDED, *optional]), run.manifest.data
+    tables = metric_tables(run)
+    tables["federation"] = run.table(
+        "agents", columns=FEDERATION_COLUMNS, where={"kind": ["federation"]}
+    )
+    tables |= {name: run.table(name) for name in OPTIONAL if run.has(name)}
+    return tables, run.manifest.data
 
 
 def read_table(path: Path) -> pd.DataFrame:

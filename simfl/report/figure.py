@@ -57,6 +57,7 @@ def run_view(
     return RunView(
         model=tables["model"],
         agents=tables["agents"],
+        federation=federation_rows(tables),
         rewards=markets["method"],
         by_mode=markets["mode"],
         own=markets["own"],
@@ -69,6 +70,15 @@ def run_view(
         named=tuple(named),
         others=tuple(others),
     )
+
+
+def federation_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The federation's rows of every step: `tables["federation"]` when the reader gave
+    them apart (`load_run`), else taken from a whole agents table."""
+    if "federation" in tables:
+        return tables["federation"]
+    agents = tables["agents"]
+    return agents[agents["kind"] == "federation"]
 
 
 def panel_plan(run: RunView) -> list[tuple[str, Callable[[Any, RunView], None]]]:

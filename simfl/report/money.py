@@ -92,7 +92,7 @@ def lp_panel(ax, run: RunView) -> None:
 
 def federation_panel(ax, run: RunView) -> None:
     """The federation's holdings per round (spot, stacked) with its liquidation value."""
-    fed = run.agents[run.agents["kind"] == "federation"].sort_values("step")
+    fed = run.federation.sort_values("step")
     steps = fed["step"].to_numpy()
     base = fed["base"].to_numpy(dtype=float)
     tokens = fed["tokens_value"].to_numpy(dtype=float)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import AutoLocator, MaxNLocator, ScalarFormatter
 
+from simfl.analysis.series import client_wide
 from simfl.report import view
 from simfl.report.view import FREE_RIDER, HONEST, MALICIOUS, Clients
 
@@ -38,7 +39,8 @@ class RunView:
     """Everything the panels read: the run's tables, manifest and derived client facts."""
 
     model: pd.DataFrame
-    agents: pd.DataFrame
+    agents: pd.DataFrame  # at least the first and last step (the report reads only those)
+    federation: pd.DataFrame  # the federation's rows of every step (empty without one)
     rewards: pd.DataFrame  # own market + other methods' markets, both marks on one yardstick
     by_mode: pd.DataFrame  # own market + other payout modes' markets (empty if none)
     own: pd.DataFrame  # the run's own market, one row per client
@@ -269,7 +271,8 @@ def price_panel(ax, run: RunView) -> None:
         linestyle="-.",
         label="genesis price",
     )
-    prices = {i: model[f"price_{i}"].to_numpy(dtype=float) for i in range(run.clients.n)}
+    wide = client_wide(model, "price")
+    prices = {i: wide[i].to_numpy(dtype=float) for i in range(run.clients.n)}
     honest = [i for i in range(run.clients.n) if run.clients.classes[i] == HONEST]
     if run.clients.n > MAX_PRICE_LINES and honest:
         block = np.vstack([prices[i] for i in honest])
@@ -338,8 +341,7 @@ def participation_panel(ax, run: RunView) -> None:
         members = [i for i in range(run.clients.n) if run.clients.classes[i] == cls]
         if not members:
             continue
-        columns = [f"participating_{i}" for i in members]
-        count = rounds[columns].astype(float).sum(axis=1).to_numpy()
+        count = client_wide(rounds, "participating")[members].astype(float).sum(axis=1).to_numpy()
         ax.bar(
             rounds["round"],
             count,

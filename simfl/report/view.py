@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simfl.analysis.series import client_wide
+
 HONEST, FREE_RIDER, MALICIOUS = "honest", "free rider", "malicious"
 BEHAVIOUR_CLASSES = (HONEST, FREE_RIDER, MALICIOUS)
 MAX_NAMED = 10  # clients drawn one by one; beyond this: top by reward, flagged, "others"
@@ -179,11 +181,11 @@ def returns_pct(agents: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
 
 def participation_varies(model: pd.DataFrame, n_clients: int) -> bool:
     """True when some client sat out some round (round ≥ 1)."""
-    rounds = model[model["round"] >= 1]
-    columns = [f"participating_{i}" for i in range(n_clients) if f"participating_{i}" in rounds]
+    wide = client_wide(model[model["round"] >= 1], "participating")
+    columns = [i for i in wide.columns if i < n_clients]
     if not columns:
         return False
-    return not bool(np.asarray(rounds[columns], dtype=bool).all())
+    return not bool(np.asarray(wide[columns], dtype=bool).all())
 
 
 def has_model(manifest: dict[str, Any], model: pd.DataFrame) -> bool:
@@ -220,10 +222,10 @@ def net_flows(flows: pd.DataFrame, model: pd.DataFrame, top: int = 10) -> pd.Dat
     columns = ["source", "destination", "asset", "value"]
     if part.empty:
         return pd.DataFrame(columns=columns)
-    prices = model.set_index("round")
+    prices = client_wide(model.set_index("round"), "price")
     value = [
         float(amount) / UNIT
-        * (1.0 if token == "BASE" else float(prices.at[step, f"price_{token[4:]}"]))
+        * (1.0 if token == "BASE" else float(prices.at[step, int(token[4:])]))
         for step, token, amount in zip(part["step"], part["token"], part["amount"])
     ]  # fmt: skip
     forward = (part["source"] <= part["destination"]).to_numpy()

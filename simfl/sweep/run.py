@@ -59,9 +59,9 @@ def _write_headline(run_dir: Path) -> None:
     """`render` hook of `run_scenario`: headline metrics into the run's temp folder."""
     run = RunFolder.open(run_dir)
     try:
-        from simfl.analysis.metrics import METRIC_TABLES, headline_metrics
+        from simfl.analysis.metrics import headline_metrics, metric_tables
 
-        tables = run.tables(METRIC_TABLES)
+        tables = metric_tables(run)
         metrics: dict[str, Any] = headline_metrics(tables, run.manifest.data)
     except Exception as err:  # metrics must never lose a run
         metrics = {"metrics_error": f"{type(err).__name__}: {err}"}
