@@ -45,6 +45,15 @@ def coalition_weights(members: torch.Tensor, sizes: torch.Tensor) -> torch.Tenso
     return w / torch.where(total > 0, total, torch.ones_like(total))
 
 
+def coalition_mix(weights: torch.Tensor, updates: torch.Tensor) -> torch.Tensor:
+    """(k x P) weights @ updates, each row the same alone or in any batch: float32 matmul
+    rounds a row differently with the batch's size and the row's place in it, so a
+    coalition's model (and value) would depend on which coalitions an estimator asked for
+    with it. The product runs in float64 (measured batch-invariant on one thread) and
+    rounds to float32 once."""
+    return (weights.double() @ updates.double()).to(updates.dtype)
+
+
 def _everyone(updates: torch.Tensor) -> torch.Tensor:
     return torch.ones(1, updates.shape[0], dtype=torch.bool)
 
@@ -71,10 +80,10 @@ class FedAvg:
     """FedAvg (McMahan et al. 2017): w + Σ (n_i / Σ n) Δ_i. Stateless, linear."""
 
     def __call__(self, global_params, updates, sizes):
-        return self.coalition_models(global_params, updates, sizes, _everyone(updates))[0]
+        return global_params + (coalition_weights(_everyone(updates), sizes) @ updates)[0]
 
     def coalition_models(self, global_params, updates, sizes, members):
-        return global_params + coalition_weights(members, sizes) @ updates
+        return global_params + coalition_mix(coalition_weights(members, sizes), updates)
 
     def linear_form(self, global_params):
         return global_params, 1.0
@@ -98,7 +107,7 @@ class FedAvgM:
         return global_params + self.server_lr * self.velocity
 
     def coalition_models(self, global_params, updates, sizes, members):
-        delta = coalition_weights(members, sizes) @ updates
+        delta = coalition_mix(coalition_weights(members, sizes), updates)
         return global_params + self.server_lr * self._velocities(delta)
 
     def linear_form(self, global_params):
@@ -134,7 +143,7 @@ class FedAdam:
         return self._models(global_params, self.m, self.v)
 
     def coalition_models(self, global_params, updates, sizes, members):
-        m, v = self._moments(coalition_weights(members, sizes) @ updates)
+        m, v = self._moments(coalition_mix(coalition_weights(members, sizes), updates))
         return self._models(global_params, m, v)
 
     def linear_form(self, global_params):
@@ -233,7 +242,7 @@ class Krum:
         order = scores.argsort(dim=1, stable=True)  # ties: the lowest client index first
         rank.scatter_(1, order, torch.arange(m).expand_as(order).contiguous())
         chosen = (rank < kept[:, None]).to(updates.dtype)
-        return global_params + (chosen / kept[:, None].to(updates.dtype)) @ updates
+        return global_params + coalition_mix(chosen / kept[:, None].to(updates.dtype), updates)
 
     def linear_form(self, global_params):
         return None

@@ -194,8 +194,19 @@ def test_the_game_weights_coalitions_by_claimed_size():
         assert got == pytest.approx(want, abs=1e-5) and abs(got - equal) > 1e-3, path
 
 
-@pytest.mark.parametrize("kind", ["mlp", "logreg"])
-def test_a_coalitions_value_does_not_depend_on_its_batch(kind):
+@pytest.mark.parametrize(
+    ("kind", "path", "rule"),
+    [
+        ("mlp", "fast", FedAvg()),
+        ("logreg", "fast", FedAvg()),
+        ("mlp", "vmap", FedAvg()),
+        ("mlp", "vmap", FedAdam(0.1, 0.9, 0.99, 1e-3)),
+        ("mlp", "vmap", Krum(1, None)),
+        ("mlp", "vmap", Median()),
+    ],
+    ids=["fast-mlp", "fast-logreg", "vmap-fedavg", "vmap-fedadam", "vmap-multikrum", "vmap-median"],
+)
+def test_a_coalitions_value_does_not_depend_on_its_batch(kind, path, rule):
     """Bitwise: each of the 63 coalitions of 6 players has the same neg_loss alone, in one
     batch of 63, reversed, or in batches of 5; so a method's scores cannot depend on which
     other method filled the shared cache first. On one thread, as the engine scores
@@ -206,7 +217,7 @@ def test_a_coalitions_value_does_not_depend_on_its_batch(kind):
     updates = torch.randn(6, base.numel(), generator=gen) * 0.3
     x, y = torch.rand(200, 64, generator=gen), torch.randint(0, 10, (200,), generator=gen)
     sizes = torch.tensor([300.0, 17.0, 120.0, 45.0, 230.0, 9.0])
-    ev = UtilityEvaluator(model, base, updates, sizes, x, y, "neg_loss", "fast")
+    ev = UtilityEvaluator(model, base, updates, sizes, x, y, "neg_loss", path, aggregator=rule)
     masks = np.arange(1, 64)
     with one_thread():
         together = ev(masks)

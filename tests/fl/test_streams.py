@@ -19,9 +19,9 @@ TINY = {
     "fl": {
         "dataset": "digits",
         "clients": 4,
-        "max_train_samples": 400,
+        "max_train_samples": 800,
         "partition": {"kind": "dirichlet", "alpha": 0.5, "min_partition_size": 20},
-        "local": {"epochs": 1, "lr": 0.1},
+        "local": {"epochs": 2, "lr": 0.1},  # trains: 0.16 -> 0.35 (400 samples, 1 epoch: flat)
         "behaviours": {3: "free_rider"},
         "contribution": {"methods": ["exact_shapley"], "pay_by": "exact_shapley"},
     },
@@ -51,7 +51,8 @@ def test_adding_mc_and_tmc_leaves_accuracy_and_exact_scores_byte_identical(utili
     exact_b = scores_b[scores_b["method"] == "exact_shapley"].reset_index(drop=True)
     assert exact_a["score"].to_numpy().tobytes() == exact_b["score"].to_numpy().tobytes()
     assert exact_a["client"].tolist() == exact_b["client"].tolist()
-    assert len(set(model_a["accuracy"])) > 1  # the model trains
+    assert len(set(model_a["accuracy"][1:])) > 1  # the model trains (step 0: initial model)
+    assert exact_a["score"].abs().max() > 0  # the scores are not trivially all zero
 
 
 def test_scores_table_records_each_methods_evaluations():
