@@ -262,7 +262,7 @@ def _filtered(
             hit = pc.is_in(part[column], value_set=pa.array(values, part.schema.field(column).type))
             mask = hit if mask is None else pc.and_(mask, hit)
         parts.append(part.filter(mask))
-    table = pa.concat_tables(parts) if parts else file.schema_arrow.empty_table()
+    table = pa.concat_tables(parts) if parts else file.schema_arrow.empty_table().select(read)
     keep = [*names, *(c for c in table.column_names if c not in read)]  # pandas index, if any
     return table.select([c for c in keep if c in table.column_names]).to_pandas()
 
