@@ -189,3 +189,37 @@ def test_a_scenario_object_is_checked_too():
     assert scenario_problems(scenario) == ["fl.sampling.min_clients: got 5; at most fl.clients=4"]
     with pytest.raises(ScenarioError, match="min_clients: got 5"):
         load_scenario(scenario)
+
+
+GAME_METHODS = ("loo", "mc_shapley", "tmc_shapley", "gtg_shapley", "kernelshap")
+
+
+@pytest.mark.parametrize("method", GAME_METHODS)
+def test_coalition_methods_hold_at_most_63_clients(method):
+    """int64 masks: 63 players fit (2^63 - 1, run end to end by hand with every game
+    method), 64 overflow."""
+    fl = {"contribution": {"methods": ["size", method], "pay_by": method}}
+    assert problems({"fl": {"clients": 63, **fl}}) == []
+    assert problems({"fl": {"clients": 64, **fl}}) == [
+        f"fl.clients: got 64; {method} codes coalitions as 64-bit masks, so at most 63 "
+        "clients; for a larger federation use the size or cgsv methods (no coalitions), or "
+        "scores: {source: synthetic}"
+    ]
+
+
+def test_coalition_limit_leaves_methods_without_coalitions_and_other_sources_alone():
+    fl = {"clients": 200, "contribution": {"methods": ["size", "loo"], "pay_by": "loo"}}
+    assert problems({"fl": {"clients": 200, "contribution": {"methods": ["size", "cgsv"],
+                                                             "pay_by": "cgsv"}}}) == []  # fmt: skip
+    assert problems({"fl": fl, **SYNTHETIC}) == []
+
+
+def test_the_engine_refuses_a_federation_wider_than_a_mask_too():
+    from simfl.errors import ContributionError
+    from simfl.fl.contribution import check_methods
+    from simfl.fl.settings import ContributionSettings
+
+    settings = ContributionSettings(methods=("size", "loo"), pay_by="loo")
+    check_methods(settings, 63)
+    with pytest.raises(ContributionError, match="loo codes coalitions as 64-bit masks"):
+        check_methods(settings, 64)

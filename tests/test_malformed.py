@@ -65,6 +65,9 @@ CORPUS = {
     "['size', 'loo']; add it there\n",
     "behaviour_unknown_client.yaml": "error: fl.behaviours: names clients [12] but clients=5",
     "exact_shapley_too_many.yaml": "error: fl.clients: exact_shapley needs clients <= 14 (got 20)",
+    "coalition_methods_too_many.yaml": "error: fl.clients: got 70; gtg_shapley codes "
+    "coalitions as 64-bit masks, so at most 63 clients; for a larger federation use the size "
+    "or cgsv methods (no coalitions), or scores: {source: synthetic}\n",
     "compare_not_computed.yaml": "compare: lists ['tmc_shapley']",
     "krum_too_many_byzantine.yaml": "error: fl.strategy.krum_byzantine: got 10; Krum needs the "
     "clients aggregated per round (10) > 2·f + 2 = 22, so krum_byzantine at most 3\n",

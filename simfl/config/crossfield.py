@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from simfl.chain.kinds import pool_kind, pool_params
 from simfl.config.base import MAX_WHOLE_TOKENS, to_base_units
+from simfl.fl.methods import coalition_problems
 
 if TYPE_CHECKING:
     from simfl.config.schema import Scenario
@@ -49,6 +50,8 @@ def scenario_problems(scenario: Scenario) -> list[str]:
     """Every cross-field, data and replay problem of a schema-valid scenario."""
     problems = _pool_problems(scenario) + _buyback_problems(scenario) + _fl_problems(scenario)
     if scenario.scores.source == "fl":
+        fl = scenario.fl  # only FL-computed scores build coalitions (bitmasks)
+        problems += [f"fl.{p}" for p in coalition_problems(fl.contribution.methods, fl.clients)]
         problems += _data_problems(scenario)
     elif scenario.scores.source == "replay":
         problems += _replay_problems(scenario)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simfl.errors import ContributionError
-from simfl.fl.methods import METHODS, RoundInput, method_problems
+from simfl.fl.methods import METHODS, RoundInput, coalition_problems, method_problems
 from simfl.fl.settings import ContributionSettings
 from simfl.fl.streams import substream
 
@@ -45,6 +45,7 @@ def check_methods(settings: ContributionSettings, n_clients: int) -> None:
             f"unknown contribution method(s) {unknown}; expected one of {list(METHODS)}"
         )
     problems = method_problems(settings, settings.methods, n_clients)
+    problems += coalition_problems(settings.methods, n_clients)
     if problems:
         raise ContributionError("; ".join(problems))
     if settings.methods and settings.pay_by not in settings.methods:

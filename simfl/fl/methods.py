@@ -280,6 +280,27 @@ def cgsv_alpha_problem(strategy: Any, contribution: Any) -> str | None:
     )
 
 
+# coalitions are int64 bitmasks (bit i = player i; `shapley.CachedGame`): bits 0..62
+# hold players, bit 63 is the sign, so the grand coalition of 63 players, 2^63 - 1, is
+# the largest that fits
+MASK_MAX_PLAYERS = 63
+
+
+def coalition_problems(methods: tuple[str, ...], n_clients: int) -> list[str]:
+    """`clients: what is wrong` for each configured game method (`uses_game`) when the
+    federation has more players than a coalition mask holds (`MASK_MAX_PLAYERS`). Only
+    FL-computed scores build coalitions: synthetic and replayed scores have no such limit."""
+    if n_clients <= MASK_MAX_PLAYERS:
+        return []
+    return [
+        f"clients: got {n_clients}; {name} codes coalitions as 64-bit masks, so at most "
+        f"{MASK_MAX_PLAYERS} clients; for a larger federation use the size or cgsv methods "
+        "(no coalitions), or scores: {source: synthetic}"
+        for name in methods
+        if name in METHODS and METHODS[name].uses_game
+    ]
+
+
 def method_problems(settings: Any, methods: tuple[str, ...], n_clients: int) -> list[str]:
     """`key: what is wrong` for every configured method whose `check` refuses `settings`
     (the key relative to `fl.`); unknown names are skipped (they are refused elsewhere)."""
