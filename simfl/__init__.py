@@ -8,6 +8,7 @@ torch):
 - `FederationMarket(scenario)` → the Mesa model, to step yourself; `run_model` runs it;
 - `run_sweep(sweep_file, out=..., jobs=...)` and `load_sweep` for sweeps;
 - `read_tables(run_dir)` and `read_manifest(run_dir)` read a run folder back;
+  `RunFolder.open(run_dir)` reads it by column and step, with a typed manifest;
 - `shipped_scenario(name)` → the path of a shipped scenario (`simfl list` names them).
 
 >>> import simfl
@@ -29,6 +30,7 @@ _EXPORTS = {
     "run_scenario": "simfl.runner",
     "read_tables": "simfl.runner",
     "read_manifest": "simfl.runner",
+    "RunFolder": "simfl.analysis.run_folder",
     "FederationMarket": "simfl.model",
     "run_model": "simfl.model",
     "run_sweep": "simfl.sweep.run",
@@ -37,6 +39,7 @@ _EXPORTS = {
 
 __all__ = [
     "FederationMarket",
+    "RunFolder",
     "Scenario",
     "__version__",
     "load_scenario",
@@ -50,6 +53,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first use
+    from simfl.analysis.run_folder import RunFolder
     from simfl.config import Scenario, load_scenario
     from simfl.config.shipped import shipped_scenario
     from simfl.model import FederationMarket, run_model

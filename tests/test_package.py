@@ -25,7 +25,8 @@ import simfl
 
 ROOT = Path(__file__).resolve().parent.parent
 API = ("run_scenario", "load_scenario", "FederationMarket", "run_sweep", "read_tables",
-       "read_manifest", "load_sweep", "run_model", "Scenario", "shipped_scenario")  # fmt: skip
+       "read_manifest", "RunFolder", "load_sweep", "run_model", "Scenario",
+       "shipped_scenario")  # fmt: skip
 QUICK = ["--set", "rounds=2", "--set", "compare=[]", "--set", "fl.contribution.methods=[size,loo]",
          "--set", "fl.contribution.pay_by=loo", "--no-report"]  # fmt: skip
 
