@@ -7,6 +7,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from simfl.config import load_scenario
@@ -146,8 +147,12 @@ def _replay(folder: Path, clients: int, rounds: int, methods: list[str], status=
     manifest = {"status": status, "clients": [{"index": i} for i in range(clients)]}
     manifest["scenario"] = recorded
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    for name in ("scores.parquet", "model.parquet"):
-        (folder / name).write_text("")
+    scores = {"round": [1], "method": [methods[0]], "client": [0], "score": [0.5],
+              "participated": [True]}  # fmt: skip
+    model = {"round": [0, 1], "accuracy": [0.1, 0.5], "loss": [2.3, 1.2],
+             "test_accuracy": [0.1, 0.5], "test_loss": [2.3, 1.2]}  # fmt: skip
+    pd.DataFrame(scores).to_parquet(folder / "scores.parquet")
+    pd.DataFrame(model).to_parquet(folder / "model.parquet")
 
 
 def test_a_replay_must_hold_the_methods_and_rounds_asked_for(tmp_path):
@@ -160,6 +165,35 @@ def test_a_replay_must_hold_the_methods_and_rounds_asked_for(tmp_path):
     ]
     data["fl"]["contribution"] = {"methods": ["loo"], "pay_by": "loo"}
     assert problems(data) == []
+
+
+def test_a_replayed_table_that_cannot_be_read_is_refused(tmp_path):
+    """pyarrow's "Parquet file size is 5 bytes" (ArrowInvalid) ended `run` with an
+    internal error while `validate` passed."""
+    _replay(tmp_path / "run", clients=10, rounds=4, methods=["size", "loo"])
+    (tmp_path / "run" / "scores.parquet").write_text("junk\n")
+    data = {"rounds": 4, "fl": {"contribution": {"methods": ["size"], "pay_by": "size"}},
+            "scores": {"source": "replay", "replay_dir": str(tmp_path / "run")}}  # fmt: skip
+    assert problems(data) == [
+        f"scores.replay_dir: got {str(tmp_path / 'run')!r}: its scores.parquet is not a "
+        "readable parquet table (Parquet file size is 5 bytes, smaller than the minimum file "
+        "footer (8 bytes)); the run folder is damaged: run the scenario again"
+    ]
+
+
+def test_a_replayed_table_must_hold_the_columns_and_rows_the_replay_reads(tmp_path):
+    _replay(tmp_path / "run", clients=10, rounds=4, methods=["size", "loo"])
+    pd.DataFrame({"round": [0], "accuracy": [0.1]}).to_parquet(tmp_path / "run" / "model.parquet")
+    scores = pd.read_parquet(tmp_path / "run" / "scores.parquet")
+    scores.iloc[:0].to_parquet(tmp_path / "run" / "scores.parquet")
+    data = {"rounds": 4, "fl": {"contribution": {"methods": ["size"], "pay_by": "size"}},
+            "scores": {"source": "replay", "replay_dir": str(tmp_path / "run")}}  # fmt: skip
+    lead = f"scores.replay_dir: got {str(tmp_path / 'run')!r}"
+    assert problems(data) == [
+        f"{lead}: its scores.parquet holds no rows; run that scenario again",
+        f"{lead}: its model.parquet lacks column(s) loss, test_accuracy, test_loss (not "
+        "written by this simfl); run that scenario again to replay it",
+    ]
 
 
 def test_an_unfinished_replay_is_refused(tmp_path):

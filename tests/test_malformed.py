@@ -3,7 +3,9 @@ and by `simfl run` alike — exit status 2, a message naming the field, the valu
 is allowed, no traceback, nothing written.
 
 The files are read from inside tests/malformed (relative `data_dir` / `replay_dir` paths
-point at `replays/five_clients`, a stand-in run folder, and at folders that do not exist).
+point at `replays/five_clients`, a small but readable 5-client, 5-round run folder, at
+`replays/damaged_scores`, the same with a junk scores.parquet, and at folders that do not
+exist).
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ CORPUS = {
     # ------------------------------------------------------------------ replayed runs
     "replay_dir_missing.yaml": "error: scores.replay_dir: got 'no-such-run', which does not "
     "exist; give an earlier run's results/<run-id>/ folder\n",
+    "replay_damaged_table.yaml": "error: scores.replay_dir: got 'replays/damaged_scores': its "
+    "scores.parquet is not a readable parquet table (Parquet file size is 4 bytes, smaller "
+    "than the minimum file footer (8 bytes)); the run folder is damaged: run the scenario "
+    "again\n",
     "replay_other_client_count.yaml": "error: replay_other_client_count.yaml: 2 problem(s)\n"
     "error: fl.clients: got 10; the replayed run (replays/five_clients) has 5 clients, so "
     "give exactly that\n"

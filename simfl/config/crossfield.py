@@ -4,7 +4,8 @@ data a run will read, and an earlier run it will replay.
 `scenario_problems(scenario)` returns one line per problem, dotted path first, naming
 the value and what is allowed; `load_scenario` raises them all at once, so `simfl
 validate` refuses whatever `simfl run` would refuse later. Reading the disk stays cheap:
-file names, IDX headers and a replayed run's manifest, never the data itself.
+file names, IDX headers, a replayed run's manifest and its tables' parquet footers
+(schema and row count), never the rows.
 
 Sane ranges decided here (not physical limits, typo catchers):
 - `fl.local.lr` at most 10 for SGD and 1 for Adam: a step beyond that diverges or learns
@@ -26,6 +27,7 @@ from simfl.config.base import MAX_WHOLE_TOKENS, to_base_units
 from simfl.fl.methods import coalition_problems
 
 if TYPE_CHECKING:
+    from simfl.analysis.run_folder import RunFolder
     from simfl.config.schema import Scenario
 
 MAX_LR = {"sgd": 10.0, "adam": 1.0}  # local learning rate: above this, a typo (see above)
@@ -35,7 +37,12 @@ CIFAR10 = (50_000, 10)  # five python batches of 10,000
 IDX_LABELS = "train-labels-idx1-ubyte.gz"
 IDX_IMAGES = "train-images-idx3-ubyte.gz"
 CIFAR_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-REPLAY_TABLES = ("scores", "model")  # what a replay reads besides manifest.json
+# what a replay reads besides manifest.json: table -> the columns `sources.load_replay` uses
+REPLAY_COLUMNS = {
+    "scores": ("round", "method", "client", "score", "participated"),
+    "model": ("round", "accuracy", "loss", "test_accuracy", "test_loss"),
+}
+REPLAY_TABLES = tuple(REPLAY_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -282,7 +289,7 @@ def _replay_problems(scenario: Scenario) -> list[str]:
         return [f"{lead}: its manifest.json cannot be read as a simfl manifest ({err})"]
     if manifest.get("status") != "complete":
         return [f"{lead}: the run there did not complete (status {manifest.get('status')!r})"]
-    problems = []
+    problems = _replay_table_problems(run, lead)
     if clients != scenario.fl.clients:
         problems.append(
             f"fl.clients: got {scenario.fl.clients}; the replayed run ({raw}) has {clients} "
@@ -299,4 +306,31 @@ def _replay_problems(scenario: Scenario) -> list[str]:
             f"fl.contribution.methods: asks for {wanted}, which the replayed run ({raw}) did "
             f"not record; it has {sorted(methods)}"
         )
+    return problems
+
+
+def _replay_table_problems(run: RunFolder, lead: str) -> list[str]:
+    """A replayed table that cannot be opened (its parquet footer and schema read, no
+    rows), lacks a column the replay reads, or holds no rows."""
+    import pyarrow.parquet as pq
+
+    from simfl.analysis.run_folder import read_file
+    from simfl.errors import RunFolderError
+
+    problems = []
+    for name, needed in REPLAY_COLUMNS.items():
+        try:
+            meta = read_file(run.file(name), lambda path: pq.ParquetFile(path).metadata)
+        except RunFolderError as err:
+            problems.append(f"{lead}: its {name}.parquet is {err.problem}; {err.hint}")
+            continue
+        present = set(meta.schema.to_arrow_schema().names)
+        lacking = [c for c in needed if c not in present]
+        if lacking:
+            problems.append(
+                f"{lead}: its {name}.parquet lacks column(s) {', '.join(lacking)} (not written "
+                "by this simfl); run that scenario again to replay it"
+            )
+        elif meta.num_rows == 0:
+            problems.append(f"{lead}: its {name}.parquet holds no rows; run that scenario again")
     return problems
