@@ -191,8 +191,8 @@ def test_a_replayed_table_must_hold_the_columns_and_rows_the_replay_reads(tmp_pa
     lead = f"scores.replay_dir: got {str(tmp_path / 'run')!r}"
     assert problems(data) == [
         f"{lead}: its scores.parquet holds no rows; run that scenario again",
-        f"{lead}: its model.parquet lacks column(s) loss, test_accuracy, test_loss (not "
-        "written by this simfl); run that scenario again to replay it",
+        f"{lead}: its model.parquet lacks loss, test_accuracy, test_loss (written by an "
+        "older simfl); run that scenario again to replay it",
     ]
 
 

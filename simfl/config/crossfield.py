@@ -328,8 +328,8 @@ def _replay_table_problems(run: RunFolder, lead: str) -> list[str]:
         lacking = [c for c in needed if c not in present]
         if lacking:
             problems.append(
-                f"{lead}: its {name}.parquet lacks column(s) {', '.join(lacking)} (not written "
-                "by this simfl); run that scenario again to replay it"
+                f"{lead}: its {name}.parquet lacks {', '.join(lacking)} (written by an older "
+                "simfl); run that scenario again to replay it"
             )
         elif meta.num_rows == 0:
             problems.append(f"{lead}: its {name}.parquet holds no rows; run that scenario again")
