@@ -179,7 +179,10 @@ def compare_payouts(
         else:
             scenario = load_scenario(config, overrides)
             replay = TrajectoryReplay(
-                model.trajectory, model.source.client_sizes, model.source.behaviours
+                model.trajectory,
+                model.source.client_sizes,
+                model.source.behaviours,
+                initial=model.source.initial,
             )
             market_tables = recorded_tables(scenario, source=replay)
         manifest = {"clients": clients, "scenario": scenario.model_dump(mode="json")}
