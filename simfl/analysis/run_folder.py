@@ -87,17 +87,19 @@ class Manifest:
         return self.data.get(key, default)
 
 
-def read_manifest_file(folder: Path) -> Manifest:
-    """The folder's manifest, whatever its status; `RunFolderError` if there is none."""
+def read_manifest_file(folder: Path, tables: Iterable[str] = ()) -> Manifest:
+    """The folder's manifest, whatever its status; `RunFolderError` if there is none
+    (naming also the `tables` missing beside it, so one message lists every file)."""
     folder = Path(folder)
     if not folder.is_dir():
         what = "no such folder" if not folder.exists() else "not a folder"
         raise RunFolderError(folder, what, "give a results/<run-id>/ folder")
     path = folder / MANIFEST
     if not path.is_file():
+        files = [f"{n}.parquet" for n in tables if not (folder / f"{n}.parquet").is_file()]
         raise RunFolderError(
             folder,
-            f"no complete run here (no {MANIFEST})",
+            f"no complete run here (missing {', '.join([MANIFEST, *files])})",
             "give a results/<run-id>/ folder written by simfl run",
         )
     try:
@@ -131,7 +133,8 @@ class RunFolder:
         (all missing ones named at once).
         """
         folder = Path(path)
-        manifest = read_manifest_file(folder)
+        tables = list(tables)
+        manifest = read_manifest_file(folder, tables)
         if complete and not manifest.complete:
             raise RunFolderError(
                 folder,

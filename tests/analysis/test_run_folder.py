@@ -77,9 +77,12 @@ def test_a_folder_without_a_manifest_holds_no_complete_run(tmp_path):
     with pytest.raises(RunFolderError) as caught:
         RunFolder.open(folder)
     assert str(caught.value) == (
-        f"{folder}: no complete run here (no manifest.json); "
+        f"{folder}: no complete run here (missing manifest.json); "
         "give a results/<run-id>/ folder written by simfl run"
     )
+    (folder / "scores.parquet").unlink()
+    with pytest.raises(RunFolderError, match=r"\(missing manifest.json, scores.parquet\); give"):
+        RunFolder.open(folder, tables=("model", "scores"))  # every missing file at once
 
 
 def test_an_unreadable_manifest_is_named(tmp_path):
