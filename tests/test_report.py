@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from simfl.analysis.metrics import headline_metrics
 from simfl.errors import UserError
@@ -315,7 +316,7 @@ def test_share_scatter_labels_do_not_overlap(many_dir):
     figure.draw_without_rendering()
     renderer = figure.canvas.get_renderer()
     ax = axes_titled(figure, "Contribution vs reward share")
-    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # text, not leader
     assert 3 <= len(boxes) <= 10  # flagged and the most off the line, not all 30
     for k, box in enumerate(boxes):
         assert not any(box.overlaps(other) for other in boxes[k + 1 :])
