@@ -64,15 +64,19 @@ def test_jobs_1_and_jobs_2_write_identical_tables_and_full_summary(tmp_path):
 
 
 def broken_replay(tmp_path: Path) -> dict[str, str]:
-    """Overrides replaying a run folder that passes validation (its manifest matches) but
-    whose tables are damaged: the run fails only once it starts."""
+    """Overrides replaying a run folder that passes validation (its manifest matches, its
+    tables open with every column) but whose model table lacks the initial model's row
+    (round 0): the run fails only once it starts, in load_replay."""
     folder = tmp_path / "damaged"
     folder.mkdir()
     recorded = {"rounds": 2, "fl": {"contribution": {"methods": ["size", "loo"]}}}
     manifest = {"status": "complete", "clients": [{"index": i} for i in range(3)]}
     (folder / "manifest.json").write_text(json.dumps({**manifest, "scenario": recorded}))
-    for name in ("scores.parquet", "model.parquet"):
-        (folder / name).write_text("not parquet")
+    scores = {"round": [1], "method": ["loo"], "client": [0], "score": [0.5],
+              "participated": [True]}  # fmt: skip
+    pd.DataFrame(scores).to_parquet(folder / "scores.parquet")
+    model = {c: [1.0] for c in ("accuracy", "loss", "test_accuracy", "test_loss")}
+    pd.DataFrame({"round": [1], **model}).to_parquet(folder / "model.parquet")
     return {"scores.source": "replay", "scores.replay_dir": str(folder)}
 
 
