@@ -91,9 +91,13 @@ def lp_panel(ax, run: RunView) -> None:
 
 
 def federation_panel(ax, run: RunView) -> None:
-    """The federation's holdings per round (spot, stacked) with its liquidation value."""
+    """The federation's holdings per round (spot, stacked) with its liquidation value;
+    with `collect.agents_every` k > 1, every k rounds, each collected step marked."""
     fed = run.federation.sort_values("step")
     steps = fed["step"].to_numpy()
+    every = int((run.manifest["scenario"].get("collect") or {}).get("agents_every") or 1)
+    gaps = len(steps) > 1 and bool((np.diff(steps) > 1).any())
+    marks = {"marker": "o", "markersize": 3.5} if every > 1 or gaps else {}
     base = fed["base"].to_numpy(dtype=float)
     tokens = fed["tokens_value"].to_numpy(dtype=float)
     shares = np.clip(fed["value_spot"].to_numpy(dtype=float) - base - tokens, 0.0, None)
@@ -112,16 +116,16 @@ def federation_panel(ax, run: RunView) -> None:
         fed["value_liquidation"],
         color="black",
         linewidth=1.5,
-        label="all of it, liquidation mark",
+        label="all of it, liquidation mark" + (" (dots: collected)" if marks else ""),
+        **marks,
     )
     revenue = run.model.set_index("round")["revenue_total"].reindex(steps)
     if revenue.abs().max() > 0:
-        ax.plot(steps, revenue, color="#e5a03b", linestyle="--", label="revenue to date")
+        ax.plot(steps, revenue, color="#e5a03b", linestyle="--", label="revenue to date", **marks)
     ax.set_xlabel("round")
     ax.set_ylabel("BASE")
-    ax.set_title(
-        "Federation balance sheet per round (spot, stacked; line: liquidation)", fontsize=10
-    )
+    when = f"every {every} rounds" if every > 1 else "per round"
+    ax.set_title(f"Federation balance sheet {when} (spot, stacked; line: liquidation)", fontsize=10)
     ax.grid(alpha=0.3)
     legend_outside(ax)
 
@@ -183,7 +187,9 @@ def owners_panel(ax, run: RunView) -> None:
             ha="left" if v >= 0 else "right",
             fontsize=8,
         )
-    ax.margins(x=0.25)
+    low, high = min(0.0, float(change.min())), max(0.0, float(change.max()))
+    room = 0.3 * max(high - low, 1.0)  # the value labels fit; all ~0: -0.3 .. 0.3, not dust
+    ax.set_xlim(low - room, high + room)
     ax.set_xlabel("change in value, genesis → end (BASE, liquidation mark)")
     ax.set_title("Value gained per kind of owner, genesis → end (liquidation mark)", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
