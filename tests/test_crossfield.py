@@ -84,7 +84,8 @@ def test_validation_size_must_leave_training_samples():
 def test_partition_feasibility_uses_the_training_pool():
     pool = 1797 - 360 - 360  # digits minus the default validation and test splits
     data = {"fl": {"clients": 10, "partition": {"kind": "dirichlet", "min_partition_size": 107}}}
-    assert problems(data) == []
+    found = problems(data)  # within the bound: the split itself is drawn, and fails at 0.5
+    assert len(found) == 1 and found[0].startswith("fl.partition: the split a run draws")
     data["fl"]["partition"]["min_partition_size"] = 108  # 10 × 108 = 1,080 > 1,077
     assert problems(data) == [
         f"fl.partition.min_partition_size: got 108; 10 clients × that exceeds the {pool:,} "
@@ -117,7 +118,7 @@ def _idx(folder: Path, samples: int) -> None:
     with gzip.open(folder / "train-labels-idx1-ubyte.gz", "wb") as fh:
         fh.write(b"\x00\x00\x08\x01" + samples.to_bytes(4, "big") + bytes(samples))
     with gzip.open(folder / "train-images-idx3-ubyte.gz", "wb") as fh:
-        fh.write(b"\x00\x00\x08\x03")  # only the labels' header is read by the checks
+        fh.write(b"\x00\x00\x08\x03")  # refused on the labels' header, before a full read
 
 
 def test_mnist_sample_count_comes_from_the_idx_header(tmp_path):

@@ -87,6 +87,9 @@ CORPUS = {
     "validation_size_above_dataset.yaml": "error: fl.validation_size: got 100000 (with "
     "fl.test_size 360); the digits set has 1,797 samples, so validation and test together at "
     "most 1,787 (leaving one per client for training)\n",
+    "partition_leaves_client_empty.yaml": "error: fl.partition: the split a run draws (seed "
+    "42) fails for fl.clients=50 on 1,077 training samples: exponential partition leaves "
+    "client(s) [0, 1, 2,",
     # ------------------------------------------------------------------ replayed runs
     "replay_dir_missing.yaml": "error: scores.replay_dir: got 'no-such-run', which does not "
     "exist; give an earlier run's results/<run-id>/ folder\n",

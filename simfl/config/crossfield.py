@@ -16,11 +16,15 @@ Sane ranges decided here (not physical limits, typo catchers):
 
 from __future__ import annotations
 
+import functools
 import gzip
 import math
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from simfl.chain.kinds import pool_kind, pool_params
 from simfl.config.base import MAX_WHOLE_TOKENS, to_base_units
@@ -59,7 +63,8 @@ def scenario_problems(scenario: Scenario) -> list[str]:
     if scenario.scores.source == "fl":
         fl = scenario.fl  # only FL-computed scores build coalitions (bitmasks)
         problems += [f"fl.{p}" for p in coalition_problems(fl.contribution.methods, fl.clients)]
-        problems += _data_problems(scenario)
+        data = _data_problems(scenario)
+        problems += data or _split_problems(scenario)
     elif scenario.scores.source == "replay":
         problems += _replay_problems(scenario)
     return problems
@@ -261,6 +266,51 @@ def _data_problems(scenario: Scenario) -> list[str]:
             "training samples, or leave it unset"
         )
     return problems
+
+
+def _split_problems(scenario: Scenario) -> list[str]:
+    """The data split and partition the run's FL engine will draw, drawn here first: the
+    engine's own functions (`datasets.training_labels`, `partition.client_indices`) on
+    the engine's setup stream (the first of the four children it spawns from
+    `fl_stream(fl_stream_seed)`), so a partitioner that refuses, a data file that cannot be
+    read, is found by `validate`. File labels are cached per process (`_labels`)."""
+    from simfl.errors import DatasetError, PartitionError
+    from simfl.fl.datasets import training_labels
+    from simfl.fl.partition import client_indices
+
+    fl = scenario.fl
+    settings = fl.to_settings()
+    seed = scenario.fl_stream_seed
+    setup = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]).spawn(4)[0]
+    try:
+        labels = None if fl.dataset == "synthetic" else _labels(fl.dataset, fl.data_dir)
+        y_train, client_of = training_labels(settings, setup, labels)
+    except (DatasetError, OSError, ValueError, EOFError, pickle.UnpicklingError) as err:
+        if fl.dataset in ("mnist", "cifar10"):
+            return [f"fl.data_dir: got {fl.data_dir!r}, whose {fl.dataset} files cannot be read "
+                    f"({err}); give the folder holding the data set's intact files"]  # fmt: skip
+        return [f"fl.dataset: {fl.dataset!r} cannot be loaded ({err})"]
+    try:
+        client_indices(y_train, client_of, fl.clients, settings.partition, setup)
+    except PartitionError as err:
+        key = "fl.synthetic.samples" if client_of is not None else "fl.partition"
+        return [
+            f"{key}: the split a run draws (seed {seed}) fails for fl.clients={fl.clients} on "
+            f"{len(y_train):,} training samples: {err}; change {key}, or use fewer clients"
+        ]
+    return []
+
+
+@functools.lru_cache(maxsize=4)
+def _labels(dataset: str, data_dir: str | None) -> np.ndarray:
+    """A file data set's labels (`datasets.dataset_labels`), read once per process and
+    data folder: a sweep validates every point against the same files."""
+    from simfl.fl.datasets import dataset_labels
+    from simfl.fl.settings import FLSettings
+
+    labels = dataset_labels(FLSettings(dataset=dataset, data_dir=data_dir))
+    labels.flags.writeable = False  # shared by every caller
+    return labels
 
 
 # ------------------------------------------------------------------------- replay

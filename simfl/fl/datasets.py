@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import importlib.util
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,16 +212,80 @@ def load_dataset(settings: FLSettings, rng: np.random.Generator) -> Dataset:
     (cut to `max_train_samples`). The three are disjoint.
     """
     name = settings.dataset
+    x, y, client_of = _load_arrays(settings, rng)
+    num_classes = settings.synthetic.classes if name == "synthetic" else int(y.max()) + 1
+    val_idx, test_idx, train_idx = _split(x.shape[0], settings, rng)
+    return Dataset(
+        x_train=np.ascontiguousarray(x[train_idx]),
+        y_train=y[train_idx],
+        x_val=np.ascontiguousarray(x[val_idx]),
+        y_val=y[val_idx],
+        x_test=np.ascontiguousarray(x[test_idx]),
+        y_test=y[test_idx],
+        num_classes=num_classes,
+        input_shape=tuple(x.shape[1:]),
+        client_of=None if client_of is None else client_of[train_idx],
+    )
+
+
+def training_labels(
+    settings: FLSettings, rng: np.random.Generator, labels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """`load_dataset(settings, rng)`'s `y_train` and `client_of`, from the same draws of
+    `rng`, without keeping the inputs: what a validator needs to run the partition a run
+    would run. `labels`: a file data set's labels read earlier (`dataset_labels`; a
+    validator caches them); synthetic data is generated either way."""
     client_of = None
+    if settings.dataset == "synthetic":
+        _, labels, client_of = _load_arrays(settings, rng)
+    elif labels is None:
+        labels = dataset_labels(settings)
+    _, _, train_idx = _split(len(labels), settings, rng)
+    return labels[train_idx], None if client_of is None else client_of[train_idx]
+
+
+def dataset_labels(settings: FLSettings) -> np.ndarray:
+    """A file data set's labels, in file order: digits' from their CSV, fashion-mnist's
+    label file alone (the Debian package's files), mnist and cifar10 read in full, images
+    too, so a damaged file is found before a run starts. `DatasetError` as `load_dataset`."""
+    if settings.dataset == "digits":
+        return digits_labels()
+    if settings.dataset == "fashion-mnist":
+        path = FASHION_MNIST_DIR / IDX_TRAIN_LABELS
+        if not path.is_file():
+            load_fashion_mnist()  # raises the missing-package error
+        return read_idx(path).astype(np.int64)
+    if settings.dataset == "synthetic":
+        raise DatasetError("synthetic: its labels are drawn with its inputs; use training_labels")
+    return _load_arrays(settings, None)[1]
+
+
+def digits_labels() -> np.ndarray:
+    """The digits' 1,797 labels: the last column of the `digits.csv.gz` that
+    `sklearn.datasets.load_digits` reads, found without importing scikit-learn (about
+    0.9 s); tests pin them equal to `load_digits().target`."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        return load_digits_arrays()[1]
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+    return np.loadtxt(path, delimiter=",", usecols=(64,), dtype=np.float64).astype(np.int64)
+
+
+def _load_arrays(
+    settings: FLSettings, rng: np.random.Generator | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Inputs, labels and (synthetic only) each sample's client, before any split; only
+    synthetic data draws from `rng`."""
+    name = settings.dataset
     if name == "digits":
-        x, y = load_digits_arrays()
-    elif name == "fashion-mnist":
-        x, y = load_fashion_mnist()
-    elif name == "mnist":
-        x, y = load_mnist(settings.data_dir)
-    elif name == "cifar10":
-        x, y = load_cifar10(settings.data_dir)
-    elif name == "synthetic":
+        return (*load_digits_arrays(), None)
+    if name == "fashion-mnist":
+        return (*load_fashion_mnist(), None)
+    if name == "mnist":
+        return (*load_mnist(settings.data_dir), None)
+    if name == "cifar10":
+        return (*load_cifar10(settings.data_dir), None)
+    if name == "synthetic":
         syn = settings.synthetic
         total = SyntheticSettings(
             syn.alpha,
@@ -229,17 +294,22 @@ def load_dataset(settings: FLSettings, rng: np.random.Generator) -> Dataset:
             syn.features,
             syn.classes,
         )
-        x, y, client_of = synthetic_fedprox(total, settings.clients, rng)
-    else:
-        raise DatasetError(
-            f"unknown dataset {name!r}; expected digits, fashion-mnist, mnist, cifar10, synthetic"
-        )
-    num_classes = settings.synthetic.classes if name == "synthetic" else int(y.max()) + 1
-    n = x.shape[0]
+        return synthetic_fedprox(total, settings.clients, rng)  # type: ignore[arg-type]
+    raise DatasetError(
+        f"unknown dataset {name!r}; expected digits, fashion-mnist, mnist, cifar10, synthetic"
+    )
+
+
+def _split(
+    n: int, settings: FLSettings, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted validation, test and training-pool indices of `n` samples: one permutation
+    drawn from `rng`, cut at validation_size, then test_size; the pool cut to
+    max_train_samples."""
     held_out = settings.validation_size + settings.test_size
     if settings.validation_size < 1 or settings.test_size < 1 or held_out >= n:
         raise DatasetError(
-            f"{name}: validation_size={settings.validation_size} + test_size="
+            f"{settings.dataset}: validation_size={settings.validation_size} + test_size="
             f"{settings.test_size} must each be >= 1 and together below the dataset's {n} "
             "samples (the rest is the training pool)"
         )
@@ -251,15 +321,4 @@ def load_dataset(settings: FLSettings, rng: np.random.Generator) -> Dataset:
         if settings.max_train_samples < 1:
             raise DatasetError(f"max_train_samples={settings.max_train_samples} must be >= 1")
         train_idx = train_idx[: settings.max_train_samples]
-    train_idx = np.sort(train_idx)
-    return Dataset(
-        x_train=np.ascontiguousarray(x[train_idx]),
-        y_train=y[train_idx],
-        x_val=np.ascontiguousarray(x[np.sort(val_idx)]),
-        y_val=y[np.sort(val_idx)],
-        x_test=np.ascontiguousarray(x[np.sort(test_idx)]),
-        y_test=y[np.sort(test_idx)],
-        num_classes=num_classes,
-        input_shape=tuple(x.shape[1:]),
-        client_of=None if client_of is None else client_of[train_idx],
-    )
+    return np.sort(val_idx), np.sort(test_idx), np.sort(train_idx)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch.nn.utils import parameters_to_vector
 
-from simfl.errors import ContributionError, PartitionError, TrainingDiverged, UserError
+from simfl.errors import ContributionError, TrainingDiverged, UserError
 from simfl.fl.aggregators import Aggregator
 from simfl.fl.behaviours import SubmitContext, make_behaviour
 from simfl.fl.cgsv_server import CGSVServer
@@ -38,7 +38,7 @@ from simfl.fl.datasets import load_dataset
 from simfl.fl.game import RoundGame, UtilityEvaluator
 from simfl.fl.methods import cgsv_alpha_problem
 from simfl.fl.models import build_model
-from simfl.fl.partition import partition
+from simfl.fl.partition import client_indices
 from simfl.fl.results import InitialModel, RoundResult
 from simfl.fl.rules import make_aggregator
 from simfl.fl.settings import BehaviourSettings, FLSettings
@@ -84,16 +84,7 @@ class FederatedTraining:
         self._scorer = ContributionScorer(settings.contribution, n)
         rng = setup
         data = load_dataset(settings, rng)
-        if data.client_of is not None:  # synthetic: its natural per-client split
-            parts = [np.flatnonzero(data.client_of == k) for k in range(n)]
-            empty = [k for k, p in enumerate(parts) if len(p) == 0]
-            if empty:
-                raise PartitionError(
-                    f"synthetic: client(s) {empty} hold no training samples after the "
-                    "validation split / max_train_samples; raise synthetic.samples"
-                )
-        else:
-            parts = partition(data.y_train, n, settings.partition, rng)
+        parts = client_indices(data.y_train, data.client_of, n, settings.partition, rng)
         self._behaviours = [make_behaviour(settings.behaviours.get(i, BehaviourSettings()))
                             for i in range(n)]  # fmt: skip
         self._x, self._y = [], []

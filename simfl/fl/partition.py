@@ -55,6 +55,28 @@ def partition(
     return [np.sort(p).astype(np.int64) for p in parts]
 
 
+def client_indices(
+    labels: np.ndarray,
+    client_of: np.ndarray | None,
+    n_clients: int,
+    settings: PartitionSettings,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """Each client's training indices: the data set's natural split when it has one
+    (`client_of`, synthetic; no draws), else `partition`. PartitionError if a client
+    would hold no sample."""
+    if client_of is None:
+        return partition(labels, n_clients, settings, rng)
+    parts = [np.flatnonzero(client_of == k) for k in range(n_clients)]
+    empty = [k for k, p in enumerate(parts) if len(p) == 0]
+    if empty:
+        raise PartitionError(
+            f"synthetic: client(s) {empty} hold no training samples after the "
+            "validation split / max_train_samples; raise synthetic.samples"
+        )
+    return parts
+
+
 def iid(n: int, n_clients: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Uniform random split; sizes differ by at most one (Flower's IidPartitioner)."""
     return list(np.array_split(rng.permutation(n), n_clients))
