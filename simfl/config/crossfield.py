@@ -3,9 +3,11 @@ data a run will read, and an earlier run it will replay.
 
 `scenario_problems(scenario)` returns one line per problem, dotted path first, naming
 the value and what is allowed; `load_scenario` raises them all at once, so `simfl
-validate` refuses whatever `simfl run` would refuse later. Reading the disk stays cheap:
-file names, IDX headers, a replayed run's manifest and its tables' parquet footers
-(schema and row count), never the rows.
+validate` refuses whatever `simfl run` would refuse later. What it reads: file names and
+IDX headers first; then, when those pass, the data set's labels (digits' CSV,
+fashion-mnist's label file, local MNIST / CIFAR-10 files in full, cached per process) to
+draw the split and partition the run will draw; a replayed run's manifest and its
+tables' parquet footers (schema and row count), never their rows.
 
 Sane ranges decided here (not physical limits, typo catchers):
 - `fl.local.lr` at most 10 for SGD and 1 for Adam: a step beyond that diverges or learns
