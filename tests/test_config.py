@@ -180,3 +180,47 @@ def test_merge_keys_may_be_overridden_by_explicit_keys(tmp_path) -> None:
     assert load_yaml(path)["market"]["investors"] == [
         {"strategy": "noise", "count": 3, "budget": 10}
     ]
+
+
+def _problems(data: dict) -> list[str]:
+    try:
+        load_scenario(data)
+    except ScenarioError as err:
+        return str(err).splitlines()[1:]
+    return []
+
+
+def test_a_boolean_is_not_taken_for_a_number_anywhere() -> None:
+    """pydantic's lax mode reads `true` as 1: `rounds: true` ran one round."""
+    data = {
+        "rounds": True,
+        "fl": {
+            "local": {"lr": True},
+            "partition": {"kind": "inner_dirichlet", "partition_sizes": [True, 5]},
+            "contribution": {"methods": ["mc_shapley"], "pay_by": "mc_shapley",
+                             "permutations": False},
+        },
+        "market": {"pool": {"seed_base": True}},
+    }  # fmt: skip
+    assert _problems(data) == [
+        "rounds: got True; a boolean is not a number: give an integer",
+        "fl.partition.partition_sizes: got [True, 5]; a boolean is not a number: give an integer",
+        "fl.local.lr: got True; a boolean is not a number: give a number",
+        "fl.contribution.permutations: got False; a boolean is not a number: give an integer",
+        "market.pool.seed_base: got True; a boolean is not a number: give a number",
+    ]
+    # booleans where booleans go, and numbers where numbers go, still pass
+    fine = {"rounds": 1, "fl": {"local": {"lr": 1}, "contribution": {"antithetic": True}},
+            "market": {"clients": {"opt_out": True}}}  # fmt: skip
+    assert _problems(fine) == []
+
+
+def test_binary_data_is_not_text(tmp_path) -> None:
+    """`!!binary aGVsbG8=` is the bytes b'hello', which pydantic's lax str took as a name."""
+    path = tmp_path / "s.yaml"
+    path.write_text("name: !!binary aGVsbG8=\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).splitlines()[1:] == [
+        "name: got b'hello', binary data (a !!binary tag?); give plain text"
+    ]
