@@ -203,11 +203,11 @@ def test_every_bad_point_is_reported_by_sweep_parameter_before_running(tmp_path)
     with pytest.raises(ScenarioError) as err:
         load_sweep(path)
     text = str(err.value)
-    assert "parameters.market.pool.fee_bps: market.pool.fee_bps: got -1" in text
-    assert "parameters.market.pool.fee_bps: market.pool.fee_bps: got 5000" in text
-    assert (
-        "parameters.market.reward.mode: market.reward.mode: got 'airdrop'; must be one of" in text
-    )
+    point = "(market.pool.fee_bps=-1, market.reward.mode='mint')"
+    assert f"{point}: parameters.market.pool.fee_bps: got -1;" in text
+    assert "): parameters.market.pool.fee_bps: got 5000;" in text
+    assert "): parameters.market.reward.mode: got 'airdrop'; must be one of" in text
+    assert "fee_bps: market.pool" not in text and "mode: market.reward" not in text
     assert not (tmp_path / "results").exists()
 
 

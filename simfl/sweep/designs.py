@@ -312,8 +312,8 @@ def validate_points(base: dict[str, Any], points: list[dict[str, Any]]) -> None:
                 key = next((k for k in point if path == k or path.startswith(k + ".")), None)
                 if key is None:  # the base scenario's own problem: the same in every point
                     base_problems.setdefault(line, []).append(index)
-                else:
-                    problems.append(f"{label}: parameters.{key}: {line}")
+                else:  # the line starts with the parameter's own dotted path: say it once
+                    problems.append(f"{label}: parameters.{line}")
             continue
         for line in lines:  # cross-field, data and replay checks: told against the point
             problems.append(f"{label}: {line}")
