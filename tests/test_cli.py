@@ -254,8 +254,10 @@ def test_a_run_whose_training_diverges_exits_2_and_writes_nothing(tmp_path, caps
     # a client scaling its update by 1e30 makes the aggregate non-finite in round 1
     scaled = "fl.behaviours={0: {kind: scaled, scale: 1e30}}"
     expected = "error: training diverged in round 1: the validation loss is nan"
-    _assert_user_error(["run", "quickstart", *SMALL, "--set", scaled], expected,
-                       tmp_path / "out", capsys)  # fmt: skip
+    err = _assert_user_error(["run", "quickstart", *SMALL, "--set", scaled], expected,
+                             tmp_path / "out", capsys)  # fmt: skip
+    # the scaling behaviour is named first: the learning rate is not to blame
+    assert "; lower fl.behaviours.0.scale (now 1e+30), fl.local.lr (now " in err
 
 
 def test_bench_runs_the_named_script(tmp_path):

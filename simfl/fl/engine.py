@@ -229,9 +229,14 @@ class FederatedTraining:
             if bad
             else "the aggregated model is non-finite"
         )
+        scaled = "".join(  # behaviours multiplying their update: the likelier cause
+            f"fl.behaviours.{i}.scale (now {b.scale:g}), "
+            for i, b in sorted(self.settings.behaviours.items())
+            if b.kind in ("sign_flip", "scaled")
+        )
         raise TrainingDiverged(
             f"training diverged in round {rnd}: the validation loss is {loss} ({what}); "
-            f"lower fl.local.lr (now {local.lr}) or fl.local.epochs (now {local.epochs})"
+            f"lower {scaled}fl.local.lr (now {local.lr}) or fl.local.epochs (now {local.epochs})"
             + (
                 f", or fl.strategy.server_lr (now {strategy.server_lr})"
                 if strategy.name in ("fedavgm", "fedadam")
