@@ -537,3 +537,178 @@ def test_report_puts_key_numbers_first_with_definitions_and_units(copy):
     row = page[page.index("<code>rounds</code>") :].split("</tr>")[0]
     assert '<td class="num">2</td>' in row  # rounds as an integer, not 2.000
     assert 'class="scroll"' in page and "overflow-x: auto" in page  # wide tables scroll
+
+
+# ------------------------------------------------ figure defects (issue 12 review)
+
+CROWDED = {  # 12 clients on synthetic scores: a pair on one spot, a cluster near 0
+    "rounds": 7,
+    "fl.clients": 12,
+    "scores.synthetic.quality": [1, 0.98, 0.6, 0.5, 0.49, 0.3, 0.05, 0.04, 0.03, 0.0, 0.0, 0.02],
+    "fl.behaviours": {9: "free_rider", 10: "free_rider", 11: "label_flip"},
+    "fl.contribution.methods": ["size"],
+    "fl.contribution.pay_by": "size",
+    "market.investors": [{"strategy": "noise", "count": 4, "budget": 300}],
+    "collect.agents_every": 3,
+}
+
+
+@pytest.fixture(scope="module")
+def crowded_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("crowded")
+    return run_scenario(ROOT / "scenarios" / "liquidity.yaml", out, overrides=CROWDED)
+
+
+@pytest.fixture(scope="module", params=["no emission", "all quality 0"])
+def unpaid_dir(request, tmp_path_factory) -> Path:
+    """Runs that pay nothing: mint mode with emission 0, or every client's quality 0."""
+    change = (
+        {"market.reward.emission.amount": 0}
+        if request.param == "no emission"
+        else {"scores.synthetic.quality": [0.0] * 6}
+    )
+    out = tmp_path_factory.mktemp("unpaid")
+    overrides = {"rounds": 2, "market.investors": [], "market.liquidity_providers": [], **change}
+    return run_scenario(ROOT / "scenarios" / "liquidity.yaml", out, overrides=overrides)
+
+
+def share_points(folder: Path) -> dict[str, tuple[float, float]]:
+    """Each client's (contribution %, reward %) as the share scatter should draw it."""
+    tables, manifest = load_run(folder)
+    own = run_view(tables, manifest, rewards_by_method(tables, manifest), {}).own
+    own = own.set_index("client")
+    reward = own["reward_liquidation"].clip(lower=0.0)
+    share = 100 * reward / reward.sum() if reward.sum() > 0 else reward * 0
+    return {
+        f"C{int(i)}": (100 * float(own.loc[i, "contribution_share"]), float(share[i]))
+        for i in own.index
+    }
+
+
+def label_problems(folder: Path) -> list[str]:
+    """Everything wrong with the share scatter's client labels, as readable lines."""
+    figure = figure_of(folder)
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    px = renderer.points_to_pixels(1.0)
+    ax = axes_titled(figure, "Contribution vs reward share")
+    frame = ax.get_window_extent(renderer)
+    spines = frame.padded(-1.0)  # touching a spine counts as clipped
+    points = share_points(folder)
+    markers = np.vstack([c.get_offsets() for c in ax.collections if len(c.get_offsets())])
+    radius = np.sqrt(ax.collections[0].get_sizes()[0]) / 2 * px
+    centres = ax.transData.transform(markers)
+    problems, boxes = [], []
+    labels = [t for t in ax.texts if t.get_gid() != "no-data-note"]
+    notes = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "no-data-note"]
+    for text in labels:
+        box = Text.get_window_extent(text, renderer)  # the text, not its leader line
+        name = text.get_text()
+        clients = [c.strip().split(" +")[0] for c in name.split(",")]  # "C1, C2, C3 +4"
+        if name == f"all {len(points)} clients":
+            clients = list(points)
+        if not all(c in points for c in clients):
+            problems.append(f"{name}: not a client label")
+            continue
+        if any(points[c] != points[clients[0]] for c in clients):
+            problems.append(f"{name}: one label for clients on different spots")
+        if tuple(text.xy) != pytest.approx(points[clients[0]]):
+            problems.append(f"{name}: anchored at {text.xy}, its marker is {points[clients[0]]}")
+        if not (spines.contains(box.x0, box.y0) and spines.contains(box.x1, box.y1)):
+            problems.append(f"{name}: outside the axes or on a spine ({box} vs {frame})")
+        if any(box.overlaps(other) for other in boxes + notes):
+            problems.append(f"{name}: overlaps another label or note")
+        boxes.append(box)
+        dx = np.maximum.reduce([box.x0 - centres[:, 0], 0 * centres[:, 0], centres[:, 0] - box.x1])
+        dy = np.maximum.reduce([box.y0 - centres[:, 1], 0 * centres[:, 1], centres[:, 1] - box.y1])
+        gaps = np.hypot(dx, dy)
+        if (gaps < radius).any():
+            problems.append(f"{name}: covers a marker")
+        own = np.hypot(*(centres - ax.transData.transform(points[clients[0]])).T) < 1.0
+        beside = (~own).any() and gaps[~own].min() - radius <= gaps[own].min()
+        if text.arrow_patch is None and beside:
+            problems.append(f"{name}: beside another marker without a leader to its own")
+    return problems
+
+
+@pytest.mark.parametrize("which", ["quickstart", "many", "crowded"])
+def test_share_labels_sit_inside_the_axes_each_on_its_own_marker(
+    which, run_dir, many_dir, crowded_dir
+):
+    folder = {"quickstart": run_dir, "many": many_dir, "crowded": crowded_dir}[which]
+    assert label_problems(folder) == []
+
+
+def test_flagged_and_coincident_clients_are_all_labelled(crowded_dir):
+    ax = axes_titled(figure_of(crowded_dir), "Contribution vs reward share")
+    texts = [t.get_text() for t in ax.texts]
+    assert "C9, C10" in texts  # two free riders on one spot: one label names both
+    assert "C11" in texts
+    leaders = [t for t in ax.texts if t.arrow_patch is not None]
+    assert leaders  # the crowded corner needs leader lines
+    for text in leaders:  # a leader ends on its own marker's centre
+        assert text.arrow_patch.shrinkB == 0 and text.xycoords == "data"
+
+
+def test_top_clients_are_ordered_by_reward_then_flagged_then_others(crowded_dir):
+    tables, manifest = load_run(crowded_dir)
+    own = view.on_one_yardstick(rewards_by_method(tables, manifest)).set_index("client")
+    ax = axes_titled(figure_of(crowded_dir), "% of an equal payout")
+    names = [t.get_text().split("\n")[0] for t in ax.get_xticklabels()]
+    flagged = ["C9", "C10", "C11"]
+    top = names[: names.index("C9")]
+    assert names[len(top) :] == [*flagged, "others"]
+    rewards = [own.loc[int(n[1:]), "pct_liquidation"] for n in top]
+    assert rewards == sorted(rewards, reverse=True) and len(top) == view.MAX_NAMED - 3
+    edges = sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_xdata()[0] != 0)
+    assert edges == [len(top) - 0.5, len(top) + 2.5]  # lines between the three blocks
+
+
+def test_two_free_riders_get_their_own_marker_and_shade_in_one_style(crowded_dir):
+    ax = axes_titled(figure_of(crowded_dir), "token prices")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    first, second = lines["C9 free rider"], lines["C10 free rider"]
+    assert first.get_linestyle() == second.get_linestyle() == "--"  # one family
+    assert first.get_marker() != second.get_marker()
+    assert first.get_color() != second.get_color()
+    assert lines["C11 label flip"].get_marker() not in (first.get_marker(), second.get_marker())
+
+
+def test_a_run_that_pays_nothing_says_so(unpaid_dir):
+    figure = figure_of(unpaid_dir)
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    rewards = axes_titled(figure, "% of an equal payout")
+    notes = [t.get_text() for t in rewards.texts if t.get_gid() == "no-data-note"]
+    assert notes == ["No rewards were paid in this run: every client's reward is 0"]
+    shares = axes_titled(figure, "Contribution vs reward share")
+    assert any("No rewards were paid" in t.get_text() for t in shares.texts)
+    assert shares.get_ylim()[1] >= 1  # not a 1e-6 scale
+    for ax in (shares, axes_titled(figure, "Value gained")):
+        ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+        boxes = [t.get_window_extent(renderer) for t in ticks]
+        assert all(len(t.get_text()) <= 6 for t in ticks), [t.get_text() for t in ticks]
+        assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+    assert label_problems(unpaid_dir) == []
+
+
+def test_value_labels_stay_inside_the_value_gained_panel(unpaid_dir, run_dir):
+    for folder in (unpaid_dir, run_dir):
+        figure = figure_of(folder)
+        figure.draw_without_rendering()
+        renderer = figure.canvas.get_renderer()
+        ax = axes_titled(figure, "Value gained")
+        frame = ax.get_window_extent(renderer).padded(-1.0)
+        for text in ax.texts:
+            box = text.get_window_extent(renderer)
+            assert frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1), text
+
+
+def test_a_balance_sheet_collected_every_k_rounds_says_so_and_marks_its_steps(crowded_dir):
+    ax = axes_titled(figure_of(crowded_dir), "Federation balance sheet")
+    assert "every 3 rounds" in ax.get_title()
+    tables, _ = load_run(crowded_dir)
+    steps = sorted(tables["federation"]["step"])
+    assert steps == [0, 3, 6, 7]  # every 3 and the final round
+    line = next(ln for ln in ax.get_lines() if ln.get_label().startswith("all of it"))
+    assert line.get_marker() == "o" and list(line.get_xdata()) == steps
