@@ -43,7 +43,7 @@ $(BENCH_VENV)/.installed:
 
 bench: setup $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/bench_amm.py
-	for b in fl market sweep; do $(PY) benchmarks/bench_$$b.py || exit 1; done
+	for b in fl market sweep drift weighted long; do $(PY) benchmarks/bench_$$b.py || exit 1; done
 
 docs: setup
 	$(PY) -c 'from simfl.config import update_readme; update_readme()'
