@@ -705,10 +705,25 @@ def test_value_labels_stay_inside_the_value_gained_panel(unpaid_dir, run_dir):
 
 
 def test_a_balance_sheet_collected_every_k_rounds_says_so_and_marks_its_steps(crowded_dir):
-    ax = axes_titled(figure_of(crowded_dir), "Federation balance sheet")
+    figure = figure_of(crowded_dir)
+    ax = axes_titled(figure, "Federation balance sheet")
     assert "every 3 rounds" in ax.get_title()
+    figure.draw_without_rendering()
+    title = ax.title.get_window_extent(figure.canvas.get_renderer())
+    assert title.x0 > 2 and title.x1 < figure.bbox.x1 - 2  # not clipped at the figure edge
     tables, _ = load_run(crowded_dir)
     steps = sorted(tables["federation"]["step"])
     assert steps == [0, 3, 6, 7]  # every 3 and the final round
     line = next(ln for ln in ax.get_lines() if ln.get_label().startswith("all of it"))
     assert line.get_marker() == "o" and list(line.get_xdata()) == steps
+
+
+@pytest.mark.parametrize("which", ["quickstart", "many", "crowded"])
+def test_every_panel_title_fits_in_the_figure(which, run_dir, many_dir, crowded_dir):
+    folder = {"quickstart": run_dir, "many": many_dir, "crowded": crowded_dir}[which]
+    figure = figure_of(folder)
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    for ax in figure.axes:
+        box = ax.title.get_window_extent(renderer)
+        assert box.x0 > 0 and box.x1 < figure.bbox.x1, ax.get_title()

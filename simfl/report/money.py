@@ -124,8 +124,8 @@ def federation_panel(ax, run: RunView) -> None:
         ax.plot(steps, revenue, color="#e5a03b", linestyle="--", label="revenue to date", **marks)
     ax.set_xlabel("round")
     ax.set_ylabel("BASE")
-    when = f"every {every} rounds" if every > 1 else "per round"
-    ax.set_title(f"Federation balance sheet {when} (spot, stacked; line: liquidation)", fontsize=10)
+    when = f"every {every} rounds\n" if every > 1 else "per round "  # one line is too wide
+    ax.set_title(f"Federation balance sheet {when}(spot, stacked; line: liquidation)", fontsize=10)
     ax.grid(alpha=0.3)
     legend_outside(ax)
 

@@ -468,7 +468,13 @@ def share_panel(ax, run: RunView) -> None:
     place_point_labels(
         ax,
         [
-            PointLabel(x, y, together(run.clients.labels, members), run.ink(members[0]), radius)
+            PointLabel(
+                x,
+                y,
+                together(run.clients.labels, members),
+                run.ink(members[0]) if len(members) == 1 else "#333333",  # not one's colour
+                radius,
+            )
             for (x, y), members in at.items()
         ],
         [(float(contribution[i]), float(reward_share[i]), radius) for i in own.index],
