@@ -39,6 +39,13 @@ SMALL = [
 PARQUETS = ("model", "agents", "scores", "events", "comparison")
 
 
+def _interruptible() -> None:
+    """Child setup: Ctrl-C's default action, whatever the test runner inherited (a shell
+    starts background jobs with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory) -> tuple[Path, str]:
     """One in-process `simfl run` of quickstart with small overrides (shared by tests)."""
@@ -384,6 +391,7 @@ def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
         [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=2000", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_interruptible,
     )
     try:
         seen = b""
@@ -410,6 +418,7 @@ def test_sigterm_mid_run_cleans_up_like_sigint_and_exits_143(tmp_path):
         [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=2000", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_interruptible,
     )
     try:
         seen = b""
@@ -492,6 +501,7 @@ def test_sigint_mid_sweep_kills_the_runs_in_flight_exits_130_and_resumes(tmp_pat
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=_interruptible,
     )
     try:
         deadline = time.monotonic() + 90
