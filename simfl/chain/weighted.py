@@ -33,19 +33,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from simfl.chain.amm import BPS, LOCKED_ACCOUNT, MINIMUM_LIQUIDITY, amounts_burned, liquidity_minted
-from simfl.chain.errors import (
-    InsufficientFirstDeposit,
-    InsufficientLiquidity,
-    InsufficientOutputAmount,
-    InsufficientTraderBalance,
-    KInvariantFailed,
-    SlippageExceeded,
-    TokenNotInPool,
-    ZeroAmount,
-)
-from simfl.chain.fees import FeeAccounts
-from simfl.chain.ledger import SWAP, Ledger, check_account, check_amount
+from simfl.chain.amm import MINIMUM_LIQUIDITY
+from simfl.chain.errors import InsufficientFirstDeposit, InsufficientLiquidity, KInvariantFailed
+from simfl.chain.ledger import SWAP, Ledger, check_amount
+from simfl.chain.pair import Pair
 from simfl.chain.weighted_math import (
     MAX_IN_RATIO,
     MIN_WEIGHT,
@@ -58,24 +49,18 @@ from simfl.chain.weighted_math import (
     max_amount_in,
     spot_price,
 )
-from simfl.errors import AmmError
 
 __all__ = ["WeightedPool", "genesis_token_amount"]
 
-ADD_LIQUIDITY = "add_liquidity"
-REMOVE_LIQUIDITY = "remove_liquidity"
 # book_in, book_out, other token, [volume_in], weight_in, weight_out
 Side = tuple[dict[str, int], dict[str, int], str, list[int], int, int]
 
 
-class WeightedPool:
+class WeightedPool(Pair):
     """A two-token weighted pool whose reserves are the ledger balances of ``address``.
 
-    Journal per operation, as :class:`~simfl.chain.pool.ConstantProductPool`'s: a swap's
-    two ``"swap"`` legs; add_liquidity's marker ``("add_liquidity", lp_token, provider,
-    address, liquidity)``, the two transfers in, on the first deposit the mint of
-    ``MINIMUM_LIQUIDITY`` to ``LOCKED_ACCOUNT``, the mint to the provider;
-    remove_liquidity's marker, the burn, the two transfers out.
+    Journal per operation as documented in :mod:`simfl.chain.pair` (no protocol fee), the
+    same as :class:`~simfl.chain.pool.ConstantProductPool`'s.
 
     Attributes:
         weights: ``(w0, w1)``, 18-decimal ints summing to ``ONE`` (token0's weight first).
@@ -83,11 +68,7 @@ class WeightedPool:
             pay in or take out (18 decimals, 30 %), or ``None`` for no guard.
     """
 
-    __slots__ = (
-        "_append", "_book0", "_book1", "_fees", "_lp_book", "_sides", "_stats0", "_stats1",
-        "address", "fee_bps", "ledger", "lp_token", "max_ratio", "name", "token0", "token1",
-        "weights",
-    )  # fmt: skip
+    __slots__ = ("max_ratio", "weights")
 
     def __init__(
         self,
@@ -118,28 +99,13 @@ class WeightedPool:
             TypeError / ValueError: weights, fee or ratio out of range, with the numbers.
             AmmError: ``token0 == token1``.
         """
-        # The live books: a swap's two "swap" legs have no public Ledger method, so the
-        # swap writes them as ConstantProductPool does; liquidity uses the public methods.
-        self._book0 = ledger._book(token0)
-        self._book1 = ledger._book(token1)
-        if token0 == token1:
-            raise AmmError(f"a pool needs two different tokens, got {token0!r} twice")
-        self.weights = _check_weights(weights)
-        if type(fee_bps) is not int or not 0 <= fee_bps < BPS:
-            raise ValueError(f"fee_bps must be an int in [0, {BPS}), got {fee_bps!r}")
+        # Checked before the pair registers its LP token, so a refusal changes nothing.
+        weights = _check_weights(weights)
         if max_ratio is not None and (type(max_ratio) is not int or not 0 < max_ratio < ONE):
             raise ValueError(f"max_ratio must be None or an int in (0, {ONE}), got {max_ratio!r}")
-        self.ledger = ledger
-        self.token0, self.token1 = token0, token1
-        self.fee_bps = fee_bps
+        super().__init__(ledger, token0, token1, fee_bps, name)
+        self.weights = weights
         self.max_ratio = max_ratio
-        self.name = name if name is not None else f"{token0}/{token1}"
-        self.address = f"pool:{self.name}"
-        self.lp_token = ledger.register_token(f"LP:{self.name}")
-        self._lp_book = ledger._book(self.lp_token)
-        self._append = ledger.events.append
-        self._fees = FeeAccounts(2)
-        self._stats0, self._stats1 = [0], [0]
         w0, w1 = self.weights
         self._sides: dict[str, Side] = {
             token0: (self._book0, self._book1, token1, self._stats0, w0, w1),
@@ -155,17 +121,6 @@ class WeightedPool:
 
     # ---------------------------------------------------------------- views
     @property
-    def reserves(self) -> tuple[int, int]:
-        """``(reserve0, reserve1)`` in base units: the ledger balances of ``address``."""
-        address = self.address
-        return self._book0.get(address, 0), self._book1.get(address, 0)
-
-    @property
-    def total_liquidity(self) -> int:
-        """Total supply of the LP token in base units, ``MINIMUM_LIQUIDITY`` included."""
-        return self.ledger.total_supply(self.lp_token)
-
-    @property
     def invariant(self) -> int:
         """``reserve0^w0 · reserve1^w1`` in base units, rounded down (0 when empty)."""
         r0, r1 = self.reserves
@@ -174,54 +129,6 @@ class WeightedPool:
     def weight_of(self, token: str) -> int:
         """Return ``token``'s normalised weight (18 decimals)."""
         return self._side(token)[4]
-
-    @property
-    def volume_in(self) -> dict[str, int]:
-        """``{token: base units paid into the pool by swaps}``, a new dict."""
-        return {self.token0: self._stats0[0], self.token1: self._stats1[0]}
-
-    @property
-    def fees_in(self) -> dict[str, int]:
-        """``{token: volume_in[token]·fee_bps // BPS}``, a new dict (see :meth:`fees_total`)."""
-        fee0, fee1 = self.fees_total()
-        return {self.token0: fee0, self.token1: fee1}
-
-    def fees_total(self) -> tuple[int, int]:
-        """``(fee0, fee1)``: ``floor(volume_in·fee_bps / BPS)`` per token, on the running total.
-
-        The fee stays in the reserves; LP units earn it (as in the constant-product pool).
-        """
-        fee_bps = self.fee_bps
-        return self._stats0[0] * fee_bps // BPS, self._stats1[0] * fee_bps // BPS
-
-    def settle_fees(self) -> None:
-        """Allocate the fees since the last settlement to the current LP holders, exactly
-        (:class:`~simfl.chain.fees.FeeAccounts`); done before every change of LP supply."""
-        self._fees.settle(self.fees_total(), self._lp_book)
-
-    def fees_of(self, account: str) -> tuple[int, int]:
-        """``(fee0, fee1)`` allocated to ``account``'s LP units up to the last settlement."""
-        fee0, fee1 = self._fees.of(account)
-        return fee0, fee1
-
-    def fees_settled(self) -> tuple[int, int]:
-        """``(fee0, fee1)`` already allocated to LP holders."""
-        fee0, fee1 = self._fees.settled
-        return fee0, fee1
-
-    @property
-    def swap_count(self) -> int:
-        """Number of accepted swaps (this pool's input legs in the journal); O(journal)."""
-        address = self.address
-        return sum(1 for kind, _, _, to, _ in self.ledger.events if kind == SWAP and to == address)
-
-    def reserve_of(self, token: str) -> int:
-        """Return the pool's reserve of ``token`` in base units."""
-        return self._side(token)[0].get(self.address, 0)
-
-    def other(self, token: str) -> str:
-        """Return the pool's other token."""
-        return self._side(token)[2]
 
     def spot_price(self, token: str) -> Fraction:
         """Return the exact spot price of one base unit of ``token`` in the other's base units.
@@ -333,16 +240,9 @@ class WeightedPool:
         reserve_in, reserve_out = self._reserves_of(book_in, book_out)
         amount_out = calc_out_given_in(reserve_in, weight_in, reserve_out, weight_out, amount_in,
                                        self.fee_bps, self.max_ratio)  # fmt: skip
-        if amount_out == 0:
-            raise InsufficientOutputAmount(
-                f"selling {amount_in} {token_in} pays out 0 at reserves ({reserve_in}, "
-                f"{reserve_out}); sell more"
-            )
-        if amount_out < min_out:
-            raise SlippageExceeded(
-                f"selling {amount_in} {token_in} pays {amount_out}, below min_out={min_out}; "
-                "lower min_out or sell less"
-            )
+        if amount_out < min_out or amount_out == 0:
+            raise self._too_little_out(token_in, amount_in, amount_out, min_out, reserve_in,
+                                       reserve_out)  # fmt: skip
         self._swap(side, token_in, trader, amount_in, amount_out, reserve_in, reserve_out)
         return amount_out
 
@@ -367,10 +267,7 @@ class WeightedPool:
         amount_in = calc_in_given_out(reserve_in, weight_in, reserve_out, weight_out, amount_out,
                                       self.fee_bps, self.max_ratio)  # fmt: skip
         if amount_in > max_in:
-            raise SlippageExceeded(
-                f"buying {amount_out} {token_out} costs {amount_in} {token_in}, above "
-                f"max_in={max_in}; raise max_in or buy less"
-            )
+            raise self._too_much_in(token_out, amount_out, token_in, amount_in, max_in)
         self._swap(side, token_in, trader, amount_in, amount_out, reserve_in, reserve_out)
         return amount_in
 
@@ -427,114 +324,31 @@ class WeightedPool:
         stats[0] += amount_in
 
     # ---------------------------------------------------------------- liquidity
-    def add_liquidity(self, provider: str, amount0: int, amount1: int) -> int:
-        """Deposit exactly ``amount0`` of token0 and ``amount1`` of token1; mint LP units.
-
-        Both amounts are taken in full; an unbalanced deposit is paid for its smaller
-        pro-rata side and donates the excess. The first deposit mints
-        ``a0^w0 · a1^w1 - MINIMUM_LIQUIDITY`` and locks ``MINIMUM_LIQUIDITY`` in
-        ``LOCKED_ACCOUNT`` (at 50/50: Uniswap's ``isqrt(a0·a1)``). Use
-        :func:`~simfl.chain.weighted_math.genesis_token_amount` to open at a given price.
-
-        Returns:
-            LP base units minted to ``provider``, rounded down — favours the pool.
+    def _first_mint(self, amount0: int, amount1: int) -> int:
+        """``amount0^w0 · amount1^w1 - MINIMUM_LIQUIDITY``: the first deposit's weighted
+        geometric mean (at 50/50 Uniswap's ``isqrt(a0·a1)``); rounded down — favours the
+        pool. Use :func:`~simfl.chain.weighted_math.genesis_token_amount` to open at a
+        given price.
 
         Raises:
-            ZeroAmount, InsufficientFirstDeposit, InsufficientLiquidityMinted,
-            InsufficientLiquidity, InsufficientTraderBalance; TypeError/ValueError.
+            InsufficientFirstDeposit: the mean does not exceed ``MINIMUM_LIQUIDITY``.
         """
-        self._check_actor("provider", provider)
-        amount0 = check_amount("amount0", amount0)
-        amount1 = check_amount("amount1", amount1)
-        if amount0 == 0 or amount1 == 0:
-            raise ZeroAmount(f"add_liquidity needs both amounts > 0, got {amount0} and {amount1}")
-        self._require(self._book0, self.token0, provider, amount0)
-        self._require(self._book1, self.token1, provider, amount1)
-        reserve0, reserve1 = self.reserves
-        supply = self.total_liquidity
-        if supply == 0:
-            mean = invariant(amount0, self.weights[0], amount1, self.weights[1])
-            if mean <= MINIMUM_LIQUIDITY:
-                raise InsufficientFirstDeposit(
-                    f"first deposit gives {amount0}^w0 * {amount1}^w1 = {mean} LP units "
-                    f"(weights {self.weights}), which must exceed MINIMUM_LIQUIDITY="
-                    f"{MINIMUM_LIQUIDITY}; deposit more"
-                )
-            liquidity = mean - MINIMUM_LIQUIDITY
-        else:
-            liquidity = liquidity_minted(amount0, amount1, reserve0, reserve1, supply)
-        ledger, address = self.ledger, self.address
-        self.settle_fees()  # fees so far belong to the holders before the change
-        ledger.note(ADD_LIQUIDITY, self.lp_token, provider, address, liquidity)
-        ledger.transfer(self.token0, provider, address, amount0)
-        ledger.transfer(self.token1, provider, address, amount1)
-        if supply == 0:
-            ledger.mint(self.lp_token, LOCKED_ACCOUNT, MINIMUM_LIQUIDITY)
-        ledger.mint(self.lp_token, provider, liquidity)
-        return liquidity
-
-    def remove_liquidity(self, provider: str, liquidity: int) -> tuple[int, int]:
-        """Burn ``liquidity`` LP units of ``provider`` and pay out its share of both reserves.
-
-        Returns:
-            ``(amount0, amount1)`` in base units, ``liquidity·reserve // supply`` each,
-            rounded down — favours the pool.
-
-        Raises:
-            ZeroAmount, InsufficientLiquidityBurned, InsufficientTraderBalance;
-            TypeError/ValueError.
-        """
-        self._check_actor("provider", provider)
-        liquidity = check_amount("liquidity", liquidity)
-        if liquidity == 0:
-            raise ZeroAmount("remove_liquidity needs liquidity > 0, got 0")
-        self._require(self._lp_book, self.lp_token, provider, liquidity)
-        reserve0, reserve1 = self.reserves
-        amount0, amount1 = amounts_burned(liquidity, reserve0, reserve1, self.total_liquidity)
-        ledger, address = self.ledger, self.address
-        self.settle_fees()
-        ledger.note(REMOVE_LIQUIDITY, self.lp_token, provider, address, liquidity)
-        ledger.burn(self.lp_token, provider, liquidity)
-        ledger.transfer(self.token0, address, provider, amount0)
-        ledger.transfer(self.token1, address, provider, amount1)
-        return amount0, amount1
+        mean = invariant(amount0, self.weights[0], amount1, self.weights[1])
+        if mean <= MINIMUM_LIQUIDITY:
+            raise InsufficientFirstDeposit(
+                f"first deposit gives {amount0}^w0 * {amount1}^w1 = {mean} LP units "
+                f"(weights {self.weights}), which must exceed MINIMUM_LIQUIDITY="
+                f"{MINIMUM_LIQUIDITY}; deposit more"
+            )
+        return mean - MINIMUM_LIQUIDITY
 
     # ---------------------------------------------------------------- helpers
-    def _side(self, token: str) -> Side:
-        """Return ``(book_in, book_out, other, stats, weight_in, weight_out)`` for ``token``."""
-        try:
-            return self._sides[token]
-        except (KeyError, TypeError):
-            raise TokenNotInPool(
-                f"token {token!r} is not in pool {self.name}; use {self.token0!r} or "
-                f"{self.token1!r}"
-            ) from None
-
     def _reserves_of(self, book_in: dict[str, int], book_out: dict[str, int]) -> tuple[int, int]:
         """``(reserve_in, reserve_out)``; raises ``InsufficientLiquidity`` if either is 0."""
         reserve_in, reserve_out = book_in.get(self.address, 0), book_out.get(self.address, 0)
         if reserve_in == 0 or reserve_out == 0:
             raise InsufficientLiquidity(f"pool {self.name} is empty; add liquidity first")
         return reserve_in, reserve_out
-
-    @staticmethod
-    def _positive(name: str, value: object) -> int:
-        """Return ``value`` as an int > 0 or raise TypeError / ValueError / ZeroAmount."""
-        value = check_amount(name, value)
-        if value == 0:
-            raise ZeroAmount(f"{name} must be > 0 base units, got 0")
-        return value
-
-    def _check_actor(self, name: str, account: object) -> None:
-        """Refuse a non-str account, the pool itself and the locked account as actors."""
-        check_account(name, account)
-        if account in (self.address, LOCKED_ACCOUNT):
-            raise AmmError(f"{name} {account!r} is reserved and cannot trade or provide")
-
-    @staticmethod
-    def _require(book: dict[str, int], token: str, account: str, amount: int) -> None:
-        """Raise ``InsufficientTraderBalance`` if ``account`` holds less than ``amount``."""
-        Ledger._require(book, "transfer", token, account, amount, InsufficientTraderBalance)
 
 
 def _check_weights(weights: object) -> tuple[int, int]:
