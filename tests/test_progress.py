@@ -78,3 +78,30 @@ def test_an_aborted_run_closes_the_bar_without_a_summary(clock):
     progress(model(0.5))
     progress.abort()
     assert "done in" not in stream.getvalue() and progress.bar is None
+
+
+def test_eta_after_a_slow_first_round_comes_from_the_steady_rounds(clock, monkeypatch):
+    import tqdm.std
+
+    monkeypatch.setattr(tqdm.std, "time", clock)  # tqdm's own timer, read when a bar opens
+    stream = io.StringIO()
+    progress = RunProgress(10, "demo", stream=stream)
+    progress.phase("setup")
+    progress.phase("rounds")
+    for seconds in (20.0, 2.0, 2.0, 2.0):  # a warm-up round, then steady 2 s rounds
+        clock.now += seconds
+        progress(model(0.5))
+    shown = progress.bar.format_dict
+    assert shown["n"] == 4 and shown["rate"] == pytest.approx(0.5)  # 1 round / 2 s
+    line = stream.getvalue().rsplit("\r", 1)[-1]
+    # 26 s spent since round 1 started; 6 rounds left at 2 s each: 12 s, not ~1 min
+    assert " 4/10 [00:26<00:12, " in line, line
+    for _ in range(6):
+        clock.now += 2.0
+        progress(model(0.5))
+    progress.close()
+    lines = [line.rsplit("\r", 1)[-1] for line in stream.getvalue().split("\n")[:-1]]
+    assert "10/10 [00:38<00:00,  3.80s/round" in lines[1]  # the closing rate: all rounds
+    assert lines[-1] == (
+        "demo: done in 38.0 s: setup 0.0 s, 10 rounds (3.80 s/round) 38.0 s, tables 0.0 s"
+    )
