@@ -9,6 +9,7 @@ happens (crash, Ctrl-C). Same scenario and seed give byte-identical tables.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -273,6 +274,8 @@ def run_scenario(
             **(extra_manifest or {}),
         }
         if render is not None:
+            del model, tables  # the renderer reads results on disk: free the run first
+            gc.collect()  # mesa agents refer back to the model (reference cycles)
             phase("dashboard")
             write_json_atomic(manifest, tmp / MANIFEST)  # the renderer reads results on disk
             render(tmp)

@@ -420,6 +420,49 @@ def test_net_flows_orient_each_pair_and_value_tokens_at_spot():
     ]  # genesis (step 0) and LP shares left out; 300 in, 120 back; 10 tokens at 2.5
 
 
+def test_read_flows_nets_as_the_whole_table_does(tmp_path):
+    """`read_flows` (pyarrow filter, float amounts) gives `net_flows` the same result,
+    to the bit, as the whole table read by pandas (Decimal amounts, every row)."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from simfl.analysis.run_folder import open_folder
+    from simfl.report import read_flows
+
+    unit = 10**18
+    rows = [  # step, token, source, destination, amount (base units)
+        (0, "BASE", "issuance", "investor", 500 * unit),
+        (1, "BASE", "investor", "pool", 300 * unit + 7),
+        (1, "BASE", "pool", "investor", 120 * unit),
+        (2, "CST_1", "pool", "investor", 10 * unit + 3),
+        (2, "CST_1", "issuance", "client", 4 * unit),
+        (2, "LP:CST_1/BASE", "pool", "investor", 9 * unit),
+        (2, "CST_0", "client", "pool", 123456789012345678901234),
+        (3, "BASE", "pool", "investor", 1),
+        (3, "CST_1", "burned", "client", 2**70 + 1),
+    ]
+    step, token, source, destination, amount = zip(*rows)
+    table = pa.table(
+        {
+            "step": list(step),
+            "token": list(token),
+            "source": list(source),
+            "destination": list(destination),
+            "amount": pa.array([decimal.Decimal(a) for a in amount], pa.decimal128(38, 0)),
+        }
+    )
+    pq.write_table(table, tmp_path / "flows.parquet")
+    model = pd.DataFrame(
+        {"round": [0, 1, 2, 3], "price_0": [1.0, 1.1, 1.3, 0.7], "price_1": [1.0, 1.5, 2.5, 1.9]}
+    )
+    read = read_flows(open_folder(tmp_path))
+    assert read["step"].min() >= 1 and not read["token"].str.startswith("LP").any()
+    expected = view.net_flows(pd.read_parquet(tmp_path / "flows.parquet"), model)
+    pd.testing.assert_frame_equal(view.net_flows(read, model), expected, check_exact=True)
+
+
 def test_flows_panel_shows_where_the_money_went(run_dir):
     if not (run_dir / "flows.parquet").is_file():
         pytest.skip("runs of this version write no flows.parquet")

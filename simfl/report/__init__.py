@@ -39,7 +39,6 @@ FIXED_METADATA = {  # no dates or tool versions: the same run gives the same fil
     "pdf": {"CreationDate": None, "Producer": None, "Creator": None},
 }
 NEEDED = ("model", "agents", "scores")
-OPTIONAL = ("comparison", "flows")  # drawn when present (older runs lack them)
 FEDERATION_COLUMNS = ("step", "kind", "base", "tokens_value", "value_spot", "value_liquidation")
 
 
@@ -50,19 +49,59 @@ def load_run(run_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The tables a report needs and the manifest; `RunFolderError` (a `UserError`) if
     the folder holds no complete run, or a table is missing or damaged.
 
-    Only what the panels draw is read: `model`, `scores` and the optional tables whole,
-    `agents` at its first and last step (`metric_tables`), and as `federation` the
-    federation's rows of every step in the columns its balance-sheet panel draws. A
-    3,000-round run's agents table has ~400k rows with a list column; reading all of it
-    took most of the report's memory.
+    Only what the panels draw is read: `model`, `scores` and `comparison` whole, `agents`
+    at its first and last step (`metric_tables`), as `federation` the federation's rows
+    of every step in the columns its balance-sheet panel draws, and as `flows` the rows
+    the flows panel nets (`read_flows`). `comparison` and `flows` only when present
+    (older runs lack them). A 3,000-round run's agents table has ~400k rows with a list
+    column; reading all of it took most of the report's memory.
     """
     run = RunFolder.open(run_dir, tables=NEEDED)
     tables = metric_tables(run)
     tables["federation"] = run.table(
         "agents", columns=FEDERATION_COLUMNS, where={"kind": ["federation"]}
     )
-    tables |= {name: run.table(name) for name in OPTIONAL if run.has(name)}
+    if run.has("comparison"):
+        tables["comparison"] = run.table("comparison")
+    if run.has("flows"):
+        tables["flows"] = read_flows(run)
     return tables, run.manifest.data
+
+
+FLOW_COLUMNS = ("step", "token", "source", "destination", "amount")
+
+
+def read_flows(run: RunFolder) -> pd.DataFrame:
+    """The flows the "where the money went" panel nets (`view.net_flows`): rows after
+    genesis (step >= 1) in BASE or a client token (`CST_*`), filtered with pyarrow, and
+    `amount` as a float (base units, each `float(amount)` as `net_flows` takes it).
+
+    A 3,000-round run's flows table has ~160k rows whose decimal amounts pandas would
+    hold as Python `Decimal` objects; converted whole it was the report's largest frame.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    def read(path: Path) -> pd.DataFrame:
+        table = pq.read_table(path, columns=list(FLOW_COLUMNS))
+        token = table["token"]
+        keep = pc.and_(
+            pc.greater_equal(table["step"], 1),
+            pc.or_(pc.equal(token, "BASE"), pc.starts_with(token, "CST_")),
+        )
+        table = table.filter(pc.fill_null(keep, False))
+        amount = np.fromiter(
+            (float(v) for chunk in table["amount"].chunks for v in chunk.to_pylist()),
+            dtype=float,
+            count=table.num_rows,
+        )  # float(Decimal) per value: correctly rounded, as net_flows' float(amount)
+        index = table.schema.get_field_index("amount")
+        table = table.set_column(index, "amount", pa.array(amount, pa.float64()))
+        return table.to_pandas()
+
+    return read_file(run.file("flows"), read)
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -122,6 +161,7 @@ def render_run(run_dir: Path, formats: Iterable[str] = ("png",)) -> list[Path]:
     metrics = headline_metrics(tables, manifest)
     rewards = rewards_by_method(tables, manifest)
     figure = dashboard_figure(tables, manifest, rewards, metrics)
+    del tables  # the figure holds what it draws; free the frames before rendering it
     written, png = [], b""
     for fmt in wanted:
         data = figure_bytes(figure, fmt)
@@ -142,6 +182,7 @@ __all__ = [
     "check_formats",
     "figure_bytes",
     "load_run",
+    "read_flows",
     "read_table",
     "render_run",
     "rewards_by_method",
