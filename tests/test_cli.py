@@ -385,8 +385,10 @@ def test_console_script_user_error_has_no_traceback(tmp_path):
     assert "did you mean 'clients'?" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
-    out = tmp_path / "results"
+def _signal_after_round_one(out: Path, signum: int) -> tuple[subprocess.Popen, str]:
+    """Start a 2,000-round run, send `signum` once its bar shows round 1 done (the
+    temporary run folder exists then, and is checked), and return the process and its
+    whole stderr."""
     process = subprocess.Popen(
         [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=2000", "--out", str(out)],
         stdout=subprocess.PIPE,
@@ -400,40 +402,27 @@ def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
             chunk = os.read(process.stderr.fileno(), 4096)
             assert chunk and time.monotonic() < deadline, seen.decode(errors="replace")
             seen += chunk
-        process.send_signal(signal.SIGINT)
+        assert [p.name[:5] for p in out.iterdir()] == [".tmp-"]
+        process.send_signal(signum)
         _, rest = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
-    stderr = (seen + rest).decode(errors="replace")
+    return process, (seen + rest).decode(errors="replace")
+
+
+def test_sigint_mid_run_leaves_no_partial_folder_and_exits_130(tmp_path):
+    out = tmp_path / "results"
+    process, stderr = _signal_after_round_one(out, signal.SIGINT)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "interrupted" in stderr
-    assert not out.exists() or list(out.iterdir()) == []
+    assert list(out.iterdir()) == []
 
 
 def test_sigterm_mid_run_cleans_up_like_sigint_and_exits_143(tmp_path):
     out = tmp_path / "results"
-    process = subprocess.Popen(
-        [str(SIMFL), "run", str(QUICKSTART), *SMALL, "--set", "rounds=2000", "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=_interruptible,
-    )
-    try:
-        seen = b""
-        deadline = time.monotonic() + 90
-        while b"1/2000" not in seen:  # round 1 done: the temporary folder exists
-            chunk = os.read(process.stderr.fileno(), 4096)
-            assert chunk and time.monotonic() < deadline, seen.decode(errors="replace")
-            seen += chunk
-        assert [p.name[:5] for p in out.iterdir()] == [".tmp-"]
-        process.send_signal(signal.SIGTERM)
-        _, rest = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    stderr = (seen + rest).decode(errors="replace")
+    process, stderr = _signal_after_round_one(out, signal.SIGTERM)
     assert process.returncode == 143, stderr
     assert "Traceback" not in stderr
     assert stderr.rstrip().endswith("terminated")
