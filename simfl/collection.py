@@ -43,6 +43,7 @@ AGENT_COLUMNS = (
     "transaction_costs",
 )
 FLOW_COLUMNS = ("step", "token", "source", "destination", "amount")
+SCORE_COLUMNS = ("round", "client", "method", "score", "participated", "evaluations")
 ISSUANCE, BURNED, POOL = "issuance", "burned", "pool"  # flow ends that are not owner rows
 
 
@@ -94,16 +95,19 @@ def result_tables(model: FederationMarket) -> dict[str, pd.DataFrame]:
     """The run's result tables (model, agents, scores, events, flows), deterministic order."""
     collector = model.datacollector
     steps = collector.get_model_vars_dataframe().reset_index(drop=True)
-    agents = collector.get_agent_vars_dataframe().reset_index()
-    agents = agents.rename(columns={"Step": "step", "AgentID": "agent_id"})
-    agents["step"] = agents["step"].astype("int64")
-    scores = pd.DataFrame(
-        model.score_rows,
-        columns=["round", "client", "method", "score", "participated", "evaluations"],
-    )
+    agents = agents_table(collector.get_agent_vars_dataframe())
+    scores = pd.DataFrame(model.score_rows, columns=list(SCORE_COLUMNS))
     events = events_frame(model.ledger, model.event_marks)
     flows = flows_frame(model.ledger, model.event_marks, owner_kinds(model))
     return {"model": steps, "agents": agents, "scores": scores, "events": events, "flows": flows}
+
+
+def agents_table(mesa_frame: pd.DataFrame) -> pd.DataFrame:
+    """Mesa's agent frame (indexed by `Step`, `AgentID`) as the agents table: `step`
+    (int64), `agent_id`, then one column per reporter."""
+    frame = mesa_frame.reset_index().rename(columns={"Step": "step", "AgentID": "agent_id"})
+    frame["step"] = frame["step"].astype("int64")
+    return frame
 
 
 def owner_kinds(model: FederationMarket) -> dict[str, str]:

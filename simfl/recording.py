@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from simfl.chain import Ledger
-from simfl.collection import FLOW_COLUMNS, flows_frame, owner_kinds
+from simfl.collection import (
+    FLOW_COLUMNS,
+    SCORE_COLUMNS,
+    agents_table,
+    flows_frame,
+    owner_kinds,
+)
 from simfl.errors import SimflError
 from simfl.tables import ChunkedTable
 
@@ -39,7 +45,6 @@ if TYPE_CHECKING:
     from simfl.sources import ScoreSource
 
 STREAMED = ("model", "agents", "scores", "events", "flows")  # written as the run goes
-SCORE_COLUMNS = ("round", "client", "method", "score", "participated", "evaluations")
 EVENT_COLUMNS = ("seq", "step", *Ledger.EVENT_FIELDS[1:])
 # values (rows x columns) a table buffers before it is written: ~10 MB of Python floats
 # or tuples, so four buffers stay well under the run's memory budget
@@ -139,9 +144,9 @@ class RunCollector(mesa.DataCollector):
             tables["model"].write(pd.DataFrame(self.model_vars))
             for values in self.model_vars.values():
                 values.clear()
-        names = list(self.agent_reporters)
-        if self._agent_rows and (force or self._agent_rows * (2 + len(names)) >= CHUNK_CELLS):
-            tables["agents"].write(agents_frame(self._agent_records.values(), names))
+        columns = 2 + len(self.agent_reporters)  # step, agent id, reporters
+        if self._agent_rows and (force or self._agent_rows * columns >= CHUNK_CELLS):
+            tables["agents"].write(agents_table(super().get_agent_vars_dataframe()))
             self._agent_records.clear()
             self._agent_rows = 0
         scores = model.score_rows
@@ -190,19 +195,6 @@ class RunCollector(mesa.DataCollector):
                 f"the {table} table was streamed to {self.folder}; read it from there "
                 "(simfl.runner.read_tables)"
             )
-
-
-def agents_frame(records: Iterable[list[tuple[Any, ...]]], names: list[str]) -> pd.DataFrame:
-    """Agent rows as the agents table: `step`, `agent_id`, then one column per reporter
-    (what `collection.result_tables` makes of Mesa's agent frame)."""
-    frame = pd.DataFrame.from_records(
-        data=itertools.chain.from_iterable(records),
-        columns=["Step", "AgentID", *names],
-        index=["Step", "AgentID"],
-    ).reset_index()
-    frame = frame.rename(columns={"Step": "step", "AgentID": "agent_id"})
-    frame["step"] = frame["step"].astype("int64")
-    return frame
 
 
 def chunk_flows(events: list[Any], steps: list[int], kinds: dict[str, str]) -> pd.DataFrame:
@@ -260,7 +252,6 @@ __all__ = [
     "CHUNK_CELLS",
     "STREAMED",
     "RunCollector",
-    "agents_frame",
     "comparison_inputs",
     "recorded_tables",
 ]
