@@ -182,8 +182,9 @@ class FederatedTraining:
         ]
         sizes = np.array([self.claimed_sizes[i] for i in participants], dtype=np.float64)
 
-        # 3. aggregation (the rule's pre-round state is kept for the game)
-        before = copy.deepcopy(self._aggregator)
+        # 3. aggregation (the rule's pre-round state is kept for MR's game, the one reader)
+        game_reads_rule = bool(self._game_methods) and self._accumulated is None
+        before = copy.deepcopy(self._aggregator) if game_reads_rule else self._aggregator
         if participants:
             updates = torch.stack(updates_list)
             new_global = self._aggregator(start, updates, torch.from_numpy(sizes))
