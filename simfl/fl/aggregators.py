@@ -31,12 +31,6 @@ import torch
 from simfl.errors import UserError
 
 
-def fedavg_weights(sizes: torch.Tensor) -> torch.Tensor:
-    """Sample-size weights n_i / Σ n_j (float32)."""
-    sizes = sizes.to(torch.float32)
-    return sizes / sizes.sum()
-
-
 def coalition_weights(members: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     """(k x m) FedAvg weights a_i(S) = n_i / Σ_{j∈S} n_j; zero for non-members (and a zero
     row for an empty coalition)."""
