@@ -8,11 +8,13 @@ ledger event. Floats (whole tokens) are for reports; exact integers stay in even
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from simfl.chain import Ledger
+from simfl.chain.ledger import Event
 from simfl.config import BASE_UNIT
 from simfl.market.agents import TX_COSTS_ACCOUNT
 
@@ -97,8 +99,10 @@ def result_tables(model: FederationMarket) -> dict[str, pd.DataFrame]:
     steps = collector.get_model_vars_dataframe().reset_index(drop=True)
     agents = agents_table(collector.get_agent_vars_dataframe())
     scores = pd.DataFrame(model.score_rows, columns=list(SCORE_COLUMNS))
-    events = events_frame(model.ledger, model.event_marks)
-    flows = flows_frame(model.ledger, model.event_marks, owner_kinds(model))
+    journal = model.ledger.events
+    event_step = event_steps(model.event_marks, len(journal))
+    events = events_frame(journal, event_step)
+    flows = flows_frame(journal, event_step, owner_kinds(model))
     return {"model": steps, "agents": agents, "scores": scores, "events": events, "flows": flows}
 
 
@@ -119,9 +123,11 @@ def owner_kinds(model: FederationMarket) -> dict[str, str]:
     return kinds
 
 
-def flows_frame(ledger: Ledger, marks: list[int], kinds: dict[str, str]) -> pd.DataFrame:
+def flows_frame(
+    events: Sequence[Event], steps: Sequence[int], kinds: dict[str, str]
+) -> pd.DataFrame:
     """Where every token went, per step: exact amounts summed by (step, token, kind of
-    sender, kind of recipient).
+    sender, kind of recipient); `steps[i]` is event i's step.
 
     Mints come from `issuance`, burns go to `burned`; swaps and liquidity pass through
     `pool`; markers move nothing and are left out. So per step and token, the amount from
@@ -130,12 +136,7 @@ def flows_frame(ledger: Ledger, marks: list[int], kinds: dict[str, str]) -> pd.D
     unit must have a reported owner.
     """
     totals: dict[tuple[int, str, str, str], int] = {}
-    step = 0
-    next_mark = marks[1] if len(marks) > 1 else None
-    for seq, (kind, token, sender, recipient, amount) in enumerate(ledger.events):
-        while next_mark is not None and seq >= next_mark:
-            step += 1
-            next_mark = marks[step + 1] if step + 1 < len(marks) else None
+    for step, (kind, token, sender, recipient, amount) in zip(steps, events, strict=True):
         if kind == "mint":
             source, destination = ISSUANCE, _kind(kinds, recipient)
         elif kind == "burn":
@@ -163,13 +164,16 @@ def _kind(kinds: dict[str, str], account: str) -> str:
         ) from None
 
 
-def events_frame(ledger: Ledger, marks: list[int]) -> pd.DataFrame:
-    """Every ledger event with the step it happened in (0 = genesis); exact int amounts.
+def event_steps(marks: list[int], count: int) -> list[int]:
+    """The step of each of the journal's first `count` events (0 = genesis);
+    `marks[k]` is the journal length when step k started."""
+    return [bisect.bisect_right(marks, seq) - 1 for seq in range(count)]
 
-    `marks[k]` is the journal length when step k started.
-    """
-    events = ledger.event_rows()
-    steps = [bisect.bisect_right(marks, seq) - 1 for seq in range(len(events))]
-    frame = pd.DataFrame(events, columns=list(Ledger.EVENT_FIELDS))
-    frame.insert(1, "step", steps)
+
+def events_frame(events: Sequence[Event], steps: Sequence[int], start: int = 0) -> pd.DataFrame:
+    """Ledger events as the events table: `seq` (journal position, from `start`),
+    `step` (`steps[i]` is event i's), then `Ledger.EVENT_FIELDS`; exact int amounts."""
+    frame = pd.DataFrame(events, columns=list(Ledger.EVENT_FIELDS[1:]))
+    frame.insert(0, "step", steps)
+    frame.insert(0, "seq", range(start, start + len(frame)))
     return frame

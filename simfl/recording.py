@@ -22,7 +22,6 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -34,6 +33,7 @@ from simfl.collection import (
     FLOW_COLUMNS,
     SCORE_COLUMNS,
     agents_table,
+    events_frame,
     flows_frame,
     owner_kinds,
 )
@@ -168,13 +168,13 @@ class RunCollector(mesa.DataCollector):
         count = len(steps)
         if not count:
             return
-        frame = pd.DataFrame(events[:count], columns=list(Ledger.EVENT_FIELDS[1:]))
-        frame.insert(0, "step", steps)
-        frame.insert(0, "seq", range(start, start + count))
+        chunk = events[:count]
         tables = self._tables
         assert tables is not None
-        tables["events"].write(frame)
-        tables["flows"].write(chunk_flows(events[:count], steps, owner_kinds(model)))
+        tables["events"].write(events_frame(chunk, steps, start))
+        # rows of a chunk sort before the next chunk's (step leads the sort key, and a
+        # chunk holds whole steps), so the chunks concatenate to the whole run's table
+        tables["flows"].write(flows_frame(chunk, steps, owner_kinds(model)))
         del events[:count]
         self.events_written = start + count
         self._event_ends.clear()
@@ -195,23 +195,6 @@ class RunCollector(mesa.DataCollector):
                 f"the {table} table was streamed to {self.folder}; read it from there "
                 "(simfl.runner.read_tables)"
             )
-
-
-def chunk_flows(events: list[Any], steps: list[int], kinds: dict[str, str]) -> pd.DataFrame:
-    """`collection.flows_frame` of a chunk of whole steps (`steps[i]`: event i's step).
-
-    The chunk is handed to `flows_frame` as a journal of its own, with step marks that
-    put its first event in its first step; rows of a chunk sort before the next chunk's
-    (step leads the sort key), so the chunks concatenate to the whole run's table.
-    """
-    if not events:
-        return pd.DataFrame([], columns=list(FLOW_COLUMNS))
-    first = steps[0]
-    marks = [0] * (first + 1)  # steps before the chunk started before its first event
-    for position in range(1, len(steps)):
-        for _ in range(steps[position] - steps[position - 1]):
-            marks.append(position)
-    return flows_frame(SimpleNamespace(events=events), marks, kinds)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------- whole recorded runs
