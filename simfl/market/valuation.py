@@ -72,11 +72,3 @@ class Valuation:
                     row[0] += spot
                     row[1] += liquidation
         return values
-
-    def lp_position(self, index: int, account: str) -> int:
-        """Spot value, in BASE base units, of an account's LP shares in pool `index`
-        (`router.position_value` of the shares alone; rounds down)."""
-        shares = self.lp_books[index].get(account, 0)
-        if not shares:
-            return 0
-        return router.position_value(self.pools[index], self.tokens[index], 0, shares)[0]
