@@ -54,6 +54,8 @@ def run_view(
     markets = view.split_comparison(view.on_one_yardstick(rewards), pay_by)
     own = markets["own"].set_index("client")["pct_liquidation"]
     named, others = view.clients_to_name(clients, own)
+    flows = tables.get("flows")
+    net_flows = None if flows is None else view.net_flows(flows, tables["model"])
     return RunView(
         model=tables["model"],
         agents=tables["agents"],
@@ -61,7 +63,7 @@ def run_view(
         rewards=markets["method"],
         by_mode=markets["mode"],
         own=markets["own"],
-        flows=tables.get("flows"),
+        net_flows=net_flows,
         manifest=manifest,
         metrics=metrics,
         clients=clients,
@@ -96,7 +98,7 @@ def panel_plan(run: RunView) -> list[tuple[str, Callable[[Any, RunView], None]]]
     if "federation" in kinds:
         plan.append(("federation", money.federation_panel))
         plan.append(("owners", money.owners_panel))
-    if run.flows is not None and len(view.net_flows(run.flows, run.model)):
+    if run.net_flows is not None and len(run.net_flows):
         plan.append(("flows", money.flows_panel))
     elif run.model[["treasury_base", "revenue_total"]].abs().to_numpy().max() > 0:
         plan.append(("treasury", money.treasury_panel))

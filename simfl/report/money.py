@@ -201,7 +201,7 @@ ASSET_COLOURS = {"BASE": "#1b3a5c", "tokens": "#e5a03b"}
 def flows_panel(ax, run: RunView) -> None:
     """Where the money went: the largest net flows between kinds of owner after genesis,
     BASE as moved and client tokens at spot (flows.parquet)."""
-    flows = view.net_flows(run.flows, run.model)
+    flows = run.net_flows
     y = np.arange(len(flows))[::-1]
     names = [
         f"{OWNER_NAMES.get(a, a.replace('_', ' '))} → {OWNER_NAMES.get(b, b.replace('_', ' '))}"

@@ -50,7 +50,8 @@ class RunView:
     rewards: pd.DataFrame  # own market + other methods' markets, both marks on one yardstick
     by_mode: pd.DataFrame  # own market + other payout modes' markets (empty if none)
     own: pd.DataFrame  # the run's own market, one row per client
-    flows: pd.DataFrame | None  # flows.parquet (None for runs written before it existed)
+    net_flows: pd.DataFrame | None  # `view.net_flows` of flows.parquet, netted once (None
+    # for runs written before it existed)
     manifest: dict[str, Any]
     metrics: dict[str, Any]
     clients: Clients
