@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 import pandas as pd
-import pyarrow.parquet as pq
 
+from simfl.analysis.metrics import metric_tables
+from simfl.analysis.run_folder import open_folder
 from simfl.chain import Ledger
 from simfl.collection import (
     FLOW_COLUMNS,
@@ -200,33 +201,19 @@ class RunCollector(mesa.DataCollector):
 # ------------------------------------------------------------- whole recorded runs
 
 
-def comparison_inputs(folder: Path) -> dict[str, pd.DataFrame]:
-    """What a payout comparison reads of a recorded run: the model and scores tables, and
-    the agents table at its first and last recorded step (not the events)."""
-    folder = Path(folder)
-    agents_path = folder / "agents.parquet"
-    steps = pq.read_table(agents_path, columns=["step"]).column("step")
-    ends = sorted({steps[0].as_py(), steps[-1].as_py()}) if len(steps) else []
-    agents = pd.read_parquet(agents_path, filters=[("step", "in", ends)] if ends else None)
-    return {
-        "model": pd.read_parquet(folder / "model.parquet"),
-        "agents": agents.reset_index(drop=True),
-        "scores": pd.read_parquet(folder / "scores.parquet"),
-    }
-
-
 def recorded_tables(
     scenario: Any, source: ScoreSource | None = None, seed: int | None = None
 ) -> dict[str, pd.DataFrame]:
     """Run `scenario` to the end, streaming its tables into a scratch folder, and return
-    its `comparison_inputs` (the scratch folder is removed): a comparison market costs
-    no more memory than a chunk, however long the run."""
+    what the payout metrics read of it (`analysis.metrics.metric_tables`; the scratch
+    folder is removed): a comparison market costs no more memory than a chunk, however
+    long the run."""
     from simfl.model import run_model
 
     scratch = Path(tempfile.mkdtemp(prefix="simfl-market-"))
     try:
         run_model(scenario, seed=seed, source=source, record_to=scratch)
-        return comparison_inputs(scratch)
+        return metric_tables(open_folder(scratch))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -235,6 +222,5 @@ __all__ = [
     "CHUNK_CELLS",
     "STREAMED",
     "RunCollector",
-    "comparison_inputs",
     "recorded_tables",
 ]

@@ -24,12 +24,13 @@ from typing import Any
 
 import pandas as pd
 
+from simfl.analysis.metrics import metric_tables
 from simfl.analysis.run_folder import MANIFEST, TABLES, RunFolder, open_folder
 from simfl.atomic import check_folder_name, write_json_atomic
 from simfl.config import Scenario, load_scenario
 from simfl.errors import RunFolderError, UserError
 from simfl.model import FederationMarket, run_model
-from simfl.recording import comparison_inputs, recorded_tables
+from simfl.recording import recorded_tables
 from simfl.sources import ScoreSource
 from simfl.tables import write_table
 
@@ -245,7 +246,7 @@ def run_scenario(
         )
         run_seconds = time.perf_counter() - clock
         rows = dict(model.datacollector.rows)
-        tables = comparison_inputs(tmp)
+        tables = metric_tables(open_folder(tmp))  # what the comparison reads
         clients = [
             {"index": i, "behaviour": b, "size": int(s)}
             for i, (b, s) in enumerate(zip(model.source.behaviours, model.source.client_sizes))
