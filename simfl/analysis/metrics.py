@@ -24,7 +24,6 @@ from simfl.analysis.run_folder import RunFolder
 from simfl.analysis.series import client_columns, client_wide
 
 Tables = dict[str, pd.DataFrame]
-METRIC_TABLES = ("model", "agents", "scores")  # the result tables these metrics read
 
 
 def metric_tables(run: RunFolder) -> Tables:
