@@ -81,7 +81,7 @@ class ConstantProductPool(Pair):
         super().__init__(ledger, token0, token1, fee_bps, name, protocol_fee_to)
         self._fee_factor = BPS - fee_bps
         self.k_last = 0
-        self._sides = {
+        self._sides: dict[str, Side] = {
             token0: (self._book0, self._book1, token1, self._stats0),
             token1: (self._book1, self._book0, token0, self._stats1),
         }
