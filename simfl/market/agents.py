@@ -116,18 +116,13 @@ class Trader(Reporting, mesa.Agent):
 
     def __init__(self, model: FederationMarket, account: str, slippage_bps: int = 300) -> None:
         super().__init__(model)
-        self.ctx: MarketContext = model.context
+        self.market: MarketContext = model.context  # what it may use to act
         self.account = account
         self.slippage_bps = slippage_bps
         self.slippage_units = 0  # BASE base units given up against the pre-trade spot price
         self.failed_trades = 0
         self.trades = 0
         self.transaction_cost_units = 0  # BASE base units paid to the transaction-cost sink
-
-    @property
-    def market(self) -> MarketContext:
-        """What it may use to act (the model's `context`)."""
-        return self.ctx
 
     def token_balance(self, index: int) -> int:
         return self.market.books[index].get(self.account, 0)
@@ -137,11 +132,11 @@ class Trader(Reporting, mesa.Agent):
 
     def buy(self, index: int, base_in: int) -> int:
         """Spend up to `base_in` BASE on CST_index within the slippage limit; tokens got."""
-        return self._swap(index, self.ctx.base, base_in, buying=True)
+        return self._swap(index, self.market.base, base_in, buying=True)
 
     def sell(self, index: int, tokens_in: int) -> int:
         """Sell up to `tokens_in` CST_index for BASE within the slippage limit; BASE got."""
-        return self._swap(index, self.ctx.tokens[index], tokens_in, buying=False)
+        return self._swap(index, self.market.tokens[index], tokens_in, buying=False)
 
     def _swap(self, index: int, token_in: str, amount_in: int, buying: bool) -> int:
         """Swap up to `amount_in` (capped by balance and, in the router, by the slippage
@@ -152,7 +147,7 @@ class Trader(Reporting, mesa.Agent):
         Slippage paid is counted in BASE against the pre-trade spot price (rounded down).
         A refused swap counts as a failed trade and changes nothing.
         """
-        model = self.ctx
+        model = self.market
         held = model.ledger.balances_of(token_in).get(self.account, 0)
         if buying:  # keep back the transaction cost: a buyer can always pay it
             held -= model.transaction_cost
@@ -178,7 +173,7 @@ class Trader(Reporting, mesa.Agent):
 
     def pay_transaction_cost(self, cost: int) -> None:
         """Pay a trade's transaction cost in BASE to the sink; what it lacks is waived."""
-        model = self.ctx
+        model = self.market
         paid = min(cost, model.base_book.get(self.account, 0))
         if paid:
             model.ledger.transfer(model.base, self.account, TX_COSTS_ACCOUNT, paid)
@@ -186,7 +181,7 @@ class Trader(Reporting, mesa.Agent):
 
     def refresh_values(self, values: Sequence[int]) -> None:
         """Reported values (whole tokens) from its row of `Valuation.all` (base units)."""
-        unit = self.ctx.base_unit
+        unit = self.market.base_unit
         spot, liquidation = values[0], values[1]
         self.report_values(self.base_balance(), values, unit)
         self.pnl = (spot - self.initial_value) / unit
@@ -298,7 +293,7 @@ class FLClient(Trader):
         """Sell about enough CST_index to receive `base_needed` BASE: the exact input it
         needs (`router.quote_in`, rounded up — favours the pool), within its slippage
         limit (so possibly less than needed); everything if the pool cannot pay that."""
-        model = self.ctx
+        model = self.market
         pool = model.pools[index]
         if base_needed >= pool.reserve_of(model.base):
             needed = self.token_balance(index)

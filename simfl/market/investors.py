@@ -51,7 +51,7 @@ class Investor(Trader):
         self.budget = model.to_units(group.budget)
 
     def position(self) -> rules.Position:
-        model = self.ctx
+        model = self.market
         scale = model.base_unit
         holdings = LiveHoldings(model.books, self.account, scale)
         base = model.base_book.get(self.account, 0)
