@@ -27,6 +27,7 @@ from simfl.config import BASE_UNIT, Scenario, load_scenario, to_base_units
 from simfl.config.shipped import scenarios_dir
 from simfl.errors import InvariantViolation, ScenarioError
 from simfl.fl.results import RoundResult
+from simfl.fl.streams import fl_stream  # the FL engine's stream; imported from here too
 from simfl.market import payout
 from simfl.market.agents import SINKS, FLClient, Sink, Trader
 from simfl.market.context import MarketContext, no_genesis_sale
@@ -40,11 +41,6 @@ from simfl.recording import RunCollector
 from simfl.sources import ScoreSource, make_source
 
 QUICKSTART = scenarios_dir() / "quickstart.yaml"  # the default: a checkout's or a wheel's
-
-
-def fl_stream(seed: int) -> np.random.Generator:
-    """The FL engine's generator: a child of `seed`, independent of the market's stream."""
-    return np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
 
 
 class FederationMarket(mesa.Model):

@@ -279,11 +279,12 @@ def _split_problems(scenario: Scenario) -> list[str]:
     from simfl.errors import DatasetError, PartitionError
     from simfl.fl.datasets import training_labels
     from simfl.fl.partition import client_indices
+    from simfl.fl.streams import engine_streams, fl_stream
 
     fl = scenario.fl
     settings = fl.to_settings()
     seed = scenario.fl_stream_seed
-    setup = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]).spawn(4)[0]
+    setup = engine_streams(fl_stream(seed))[0]
     try:
         labels = None if fl.dataset == "synthetic" else _labels(fl.dataset, fl.data_dir)
         y_train, client_of = training_labels(settings, setup, labels)

@@ -42,6 +42,7 @@ from simfl.fl.partition import client_indices
 from simfl.fl.results import InitialModel, RoundResult
 from simfl.fl.rules import make_aggregator
 from simfl.fl.settings import BehaviourSettings, FLSettings
+from simfl.fl.streams import engine_streams
 from simfl.fl.training import evaluate, local_train
 
 
@@ -73,7 +74,7 @@ class FederatedTraining:
 
     def __init__(self, settings: FLSettings, rng: np.random.Generator) -> None:
         self.settings = settings
-        setup, self._sampling_rng, self._train_rng, self._score_rng = rng.spawn(4)
+        setup, self._sampling_rng, self._train_rng, self._score_rng = engine_streams(rng)
         n = settings.clients
         bad = sorted(i for i in settings.behaviours if not 0 <= i < n)
         if bad:

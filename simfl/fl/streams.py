@@ -17,6 +17,21 @@ import numpy as np
 STREAM_TAG = 0x5354524D  # "STRM": keeps these children apart from SeedSequence.spawn's
 
 
+def fl_stream(seed: int) -> np.random.Generator:
+    """The FL engine's generator: a child of `seed`, independent of the market's stream."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+
+
+def engine_streams(
+    rng: np.random.Generator,
+) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator, np.random.Generator]:
+    """The engine's four streams under `rng`: setup (data split, partition), client
+    sampling, local training, scoring — one recipe for the engine and for `validate`,
+    which redraws the setup stream's split."""
+    setup, sampling, training, scoring = rng.spawn(4)
+    return setup, sampling, training, scoring
+
+
 def substream(rng: np.random.Generator, name: str) -> np.random.Generator:
     """The generator named `name` under `rng`'s seed sequence (never draws from `rng`)."""
     seed_seq = rng.bit_generator.seed_seq
